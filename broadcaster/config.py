@@ -1,0 +1,271 @@
+"""Settings: ``config.toml`` merged with ``BROADCASTER_<SECTION>__<KEY>`` environment overrides.
+
+The only module that reads the environment. ``load_settings`` returns one frozen ``Settings``
+or raises ``ConfigError`` listing every bad key, one line each. Secrets (``Secret`` fields) can
+also be given as ``<key>_file`` holding a path; their values never appear in a repr or a log.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal, get_type_hints
+
+from broadcaster.errors import ConfigError
+from broadcaster.typed_config import EnvString, Problems, Secret, build
+
+ENV_PREFIX = "BROADCASTER_"
+CONFIG_ENV = "BROADCASTER_CONFIG"
+DEFAULT_CONFIG = Path("config.toml")
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    business_name: str = "NusaNet"
+    default_language: str = "id"
+    default_timezone: str = "Asia/Jakarta"
+    default_phone_region: str = "ID"
+    public_url: str = "http://127.0.0.1:8080"
+
+    def problems(self) -> list[tuple[str, str]]:
+        from zoneinfo import available_timezones
+
+        if self.default_timezone not in available_timezones():
+            return [("default_timezone", f"unknown IANA time zone {self.default_timezone!r}")]
+        return []
+
+
+@dataclass(frozen=True)
+class RedisSettings:
+    url: str = DEFAULT_REDIS_URL
+    key_prefix: str = "ob"
+    queue_name: str = "ob:queue"
+    # "auto": start a private redis-server when `url` was not set and nothing answers on it.
+    embedded: Literal["auto", "never"] = "auto"
+    sentinels: list[str] = field(default_factory=list)
+    sentinel_master: str = "mymaster"
+    url_was_set: bool = False  # filled in by load_settings, not by the file
+
+    def problems(self) -> list[tuple[str, str]]:
+        if not self.url.startswith(("redis://", "rediss://", "unix://")):
+            return [("url", f"expected a redis://, rediss:// or unix:// URL, got {self.url!r}")]
+        return []
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    max_body_bytes: int = 1024 * 1024
+    whatsapp_max_body_bytes: int = 4 * 1024 * 1024
+    shutdown_timeout: timedelta = timedelta(seconds=10)
+
+    def problems(self) -> list[tuple[str, str]]:
+        out = []
+        if not 0 <= self.port <= 65535:
+            out.append(("port", f"expected a TCP port 0-65535, got {self.port}"))
+        if self.whatsapp_max_body_bytes < 4 * 1024 * 1024:
+            out.append(("whatsapp_max_body_bytes", "Meta batches can reach ~3 MB: use >= 4194304"))
+        return out
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 9091
+    max_jobs: int = 16
+    job_timeout: timedelta = timedelta(minutes=5)
+    # a chunk job stops claiming recipients after this long and re-queues itself
+    soft_deadline: timedelta = timedelta(minutes=2)
+    max_tries: int = 1000
+    poll_delay: timedelta = timedelta(milliseconds=100)
+
+    def problems(self) -> list[tuple[str, str]]:
+        if self.soft_deadline >= self.job_timeout:
+            return [("soft_deadline", "must be shorter than job_timeout")]
+        return []
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["json", "console"] = "json"
+
+
+@dataclass(frozen=True)
+class WhatsAppSettings:
+    api_base_url: str = "https://graph.facebook.com"
+    api_version: str = "v24.0"
+    access_token: Secret = Secret("")
+    app_secret: Secret = Secret("")
+    verify_token: Secret = Secret("")
+    waba_id: str = ""
+    phone_number_ids: list[str] = field(default_factory=list)
+    # Meta's throughput per number (80 by default, up to 1000); we pace at rate * safety.
+    messages_per_second: float = 80.0
+    rate_safety: float = 0.9
+    per_number_rate: dict[str, float] = field(default_factory=dict)
+    # Unique users per rolling 24 h for the business portfolio; 0 = unlimited.
+    messaging_limit: int = 0
+    pair_interval: timedelta = timedelta(seconds=6)
+    request_timeout: timedelta = timedelta(seconds=30)
+    connect_timeout: timedelta = timedelta(seconds=5)
+    max_in_flight: int = 64
+    # an ambiguous send (timeout, reset, 5xx) is resent only if no status webhook came by then
+    reconcile_after: timedelta = timedelta(minutes=2)
+
+    def problems(self) -> list[tuple[str, str]]:
+        out = []
+        if not 0 < self.rate_safety <= 1:
+            out.append(("rate_safety", "expected a fraction in (0, 1]"))
+        if self.messages_per_second <= 0:
+            out.append(("messages_per_second", "must be positive"))
+        if not self.api_base_url.startswith(("http://", "https://")):
+            out.append(("api_base_url", "expected an http(s) URL"))
+        return out
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    bootstrap_token: Secret = Secret("")
+
+
+@dataclass(frozen=True)
+class TierSettings:
+    # highest priority first: notified first, compensated most
+    order: list[str] = field(default_factory=lambda: ["platinum", "gold", "silver", "standard"])
+    default: str = "standard"
+
+    def problems(self) -> list[tuple[str, str]]:
+        if self.default not in self.order:
+            return [("default", f"{self.default!r} is not in tiers.order")]
+        return []
+
+
+@dataclass(frozen=True)
+class PathSettings:
+    templates: str = "templates"
+    segments: str = "segments"
+
+
+@dataclass(frozen=True)
+class SimulatorSettings:
+    host: str = "127.0.0.1"
+    port: int = 8090
+    # where the simulator posts signed status webhooks and inbound messages
+    webhook_url: str = "http://127.0.0.1:8080/webhooks/whatsapp"
+    messages_per_second: int = 80
+
+
+@dataclass(frozen=True)
+class Settings:
+    app: AppSettings = field(default_factory=AppSettings)
+    redis: RedisSettings = field(default_factory=RedisSettings)
+    http: HttpSettings = field(default_factory=HttpSettings)
+    worker: WorkerSettings = field(default_factory=WorkerSettings)
+    log: LogSettings = field(default_factory=LogSettings)
+    whatsapp: WhatsAppSettings = field(default_factory=WhatsAppSettings)
+    api: ApiSettings = field(default_factory=ApiSettings)
+    tiers: TierSettings = field(default_factory=TierSettings)
+    paths: PathSettings = field(default_factory=PathSettings)
+    simulator: SimulatorSettings = field(default_factory=SimulatorSettings)
+    source: str = "defaults"
+
+    def secrets(self) -> list[str]:
+        """Every non-empty secret value, for the log scrubber."""
+        return [s.reveal() for s in _walk_secrets(self) if s]
+
+
+def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Load, merge and validate; raise ``ConfigError`` naming every bad key."""
+    environ = os.environ if environ is None else environ
+    problems = Problems()
+    path = path or (Path(environ[CONFIG_ENV]) if environ.get(CONFIG_ENV) else None)
+    raw: dict[str, Any] = {}
+    source = "defaults"
+    if path is not None or DEFAULT_CONFIG.exists():
+        source = str(path or DEFAULT_CONFIG)
+        raw = _read_toml(path or DEFAULT_CONFIG, problems)
+    _apply_env(raw, environ, problems)
+    _read_secret_files(raw, Settings, problems, "")
+    redis_raw = raw.get("redis")
+    # "explicitly configured": set in the environment, or a file naming a non-default URL
+    url_set = "BROADCASTER_REDIS__URL" in environ or (
+        isinstance(redis_raw, dict) and redis_raw.get("url", DEFAULT_REDIS_URL) != DEFAULT_REDIS_URL
+    )
+    if isinstance(redis_raw, dict):
+        redis_raw.pop("url_was_set", None)
+    settings = build(Settings, {k: v for k, v in raw.items() if k != "source"}, problems)
+    if "source" in raw:
+        problems.add("source", "unknown key")
+    if problems.items:
+        raise ConfigError(problems.lines())
+    redis = dataclasses.replace(settings.redis, url_was_set=url_set)
+    return dataclasses.replace(settings, redis=redis, source=source)
+
+
+def _read_toml(path: Path, problems: Problems) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        problems.add("", f"{path}: config file not found")
+    except tomllib.TOMLDecodeError as exc:
+        problems.add("", f"{path}: not valid TOML: {exc}")
+    except OSError as exc:
+        problems.add("", f"{path}: cannot read: {exc.strerror}")
+    return {}
+
+
+def _apply_env(raw: dict[str, Any], environ: Mapping[str, str], problems: Problems) -> None:
+    for name, value in sorted(environ.items()):
+        if not name.startswith(ENV_PREFIX) or name == CONFIG_ENV:
+            continue
+        keys = name[len(ENV_PREFIX) :].lower().split("__")
+        if len(keys) < 2 or not all(keys):
+            problems.add(name, "expected BROADCASTER_<SECTION>__<KEY>")
+            continue
+        node = raw
+        for key in keys[:-1]:
+            child = node.setdefault(key, {})
+            if not isinstance(child, dict):
+                problems.add(name, f"{key} is not a table")
+                break
+            node = child
+        else:
+            node[keys[-1]] = EnvString(value)
+
+
+def _read_secret_files(raw: dict[str, Any], cls: Any, problems: Problems, path: str) -> None:
+    hints = get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        tp = hints[f.name]
+        key = f"{path}.{f.name}" if path else f.name
+        if dataclasses.is_dataclass(tp) and isinstance(raw.get(f.name), dict):
+            _read_secret_files(raw[f.name], tp, problems, key)
+        elif tp is Secret and f"{f.name}_file" in raw:
+            file_path = raw.pop(f"{f.name}_file")
+            try:
+                raw[f.name] = Path(str(file_path)).read_text(encoding="utf-8").strip()
+            except (OSError, UnicodeDecodeError) as exc:
+                problems.add(f"{key}_file", f"cannot read secret file {file_path!r}: {exc}")
+
+
+def _walk_secrets(node: Any) -> list[Secret]:
+    if isinstance(node, Secret):
+        return [node]
+    if dataclasses.is_dataclass(node):
+        children: Any = [getattr(node, f.name) for f in dataclasses.fields(node)]
+    elif isinstance(node, dict):
+        children = node.values()
+    elif isinstance(node, list | tuple):
+        children = node
+    else:
+        return []
+    return [secret for child in children for secret in _walk_secrets(child)]

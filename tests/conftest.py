@@ -1,0 +1,69 @@
+"""Shared fixtures: a private redis-server per test session, settings built in code.
+
+The suite never touches a Redis it did not start: ``redis_url`` points at a server this
+session launched on a free port, and it is flushed before every test that uses it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from broadcaster.adapters.redis_connection import Redis, connect
+from broadcaster.config import RedisSettings, Settings, load_settings
+from broadcaster.embedded_redis import embedded_redis
+
+REPO = Path(__file__).resolve().parent.parent
+PAYLOADS = Path(__file__).resolve().parent / "payloads"
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[str]:
+    with embedded_redis() as url:
+        yield url
+
+
+@pytest.fixture
+async def redis_url(redis_server: str) -> str:
+    client = connect(RedisSettings(), redis_server)
+    await client.flushall()
+    await client.aclose()
+    return redis_server
+
+
+@pytest.fixture
+async def redis_client(redis_url: str) -> AsyncIterator[Redis]:
+    client = connect(RedisSettings(), redis_url)
+    yield client
+    await client.aclose()
+
+
+def env_for(values: dict[str, Any]) -> dict[str, str]:
+    """``{"http": {"port": 1}}`` -> ``{"BROADCASTER_HTTP__PORT": "1"}``."""
+    env: dict[str, str] = {}
+
+    def walk(prefix: str, node: dict[str, Any]) -> None:
+        for key, value in node.items():
+            name = f"{prefix}__{key.upper()}" if prefix else f"BROADCASTER_{key.upper()}"
+            if isinstance(value, dict):
+                walk(name, value)
+            elif isinstance(value, list):
+                env[name] = ",".join(str(v) for v in value)
+            else:
+                env[name] = str(value).lower() if isinstance(value, bool) else str(value)
+
+    walk("", values)
+    return env
+
+
+@pytest.fixture
+def make_settings() -> Callable[..., Settings]:
+    """Settings from the repository's config.toml plus overrides given as nested dicts."""
+
+    def make(overrides: dict[str, Any] | None = None) -> Settings:
+        return load_settings(REPO / "config.toml", env_for(overrides or {}))
+
+    return make
