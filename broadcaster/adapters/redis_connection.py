@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+import inspect
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
 from arq.connections import RedisSettings as ArqRedisSettings
@@ -11,6 +13,7 @@ from redis.asyncio.sentinel import Sentinel
 from broadcaster.config import RedisSettings
 
 Redis = aioredis.Redis
+T = TypeVar("T")
 
 
 def _sentinel_hosts(sentinels: list[str]) -> list[tuple[str, int]]:
@@ -41,3 +44,14 @@ def arq_settings(settings: RedisSettings, url: str | None = None) -> ArqRedisSet
             sentinel_master=settings.sentinel_master,
         )
     return ArqRedisSettings.from_dsn(url or settings.url)
+
+
+async def awaited(value: Awaitable[T] | T) -> T:
+    """Await a redis-py command result with its precise type.
+
+    redis-py annotates asyncio commands as ``Awaitable[T] | T`` (one signature for both
+    clients), which mypy cannot await; this narrows it without a cast at every call.
+    """
+    if inspect.isawaitable(value):
+        return await value
+    return value

@@ -1,0 +1,127 @@
+"""Every Redis key this service writes, in one place, under the configured prefix.
+
+Layout (P = prefix, default "ob"):
+  customers   P:cust:seq (counter), P:cust:ids (hash id -> ordinal), P:cust:phones (hash
+              phone -> ordinal), P:c:<ordinal> (hash: the record), P:bm:<attr>:<value> (bitmap
+              over ordinals: the attribute indexes), P:bm:optin, P:bm:optout, P:bm:all,
+              P:vals:<attr> (set of the attribute's values)
+  incidents   P:inc:seq, P:inc:<id> (JSON), P:inc:<id>:audit (list), P:incs (zset by start)
+  broadcasts  P:bc:<id> (hash: meta), P:bc:<id>:rcpt (packed uint32 ordinals in send order),
+              P:bc:<id>:st (one state byte per recipient), P:bc:<id>:at (attempt byte),
+              P:bc:<id>:due (hash index -> ms), P:bc:<id>:n (hash state -> count)
+  limits      P:rl:<phone_number_id> (GCRA TAT), P:pair:<phone_number_id>:<wa_id>
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    prefix: str = "ob"
+
+    # --- customers ---
+    @property
+    def customer_seq(self) -> str:
+        return f"{self.prefix}:cust:seq"
+
+    @property
+    def customer_ids(self) -> str:
+        return f"{self.prefix}:cust:ids"
+
+    @property
+    def customer_phones(self) -> str:
+        return f"{self.prefix}:cust:phones"
+
+    def customer(self, ordinal: int) -> str:
+        return f"{self.prefix}:c:{ordinal}"
+
+    @property
+    def customer_record_prefix(self) -> str:
+        return f"{self.prefix}:c:"
+
+    def index(self, attribute: str, value: str) -> str:
+        return f"{self.prefix}:bm:{attribute}:{value}"
+
+    @property
+    def index_prefix(self) -> str:
+        return f"{self.prefix}:bm:"
+
+    @property
+    def opted_in(self) -> str:
+        return f"{self.prefix}:bm:optin"
+
+    @property
+    def opted_out(self) -> str:
+        return f"{self.prefix}:bm:optout"
+
+    @property
+    def everyone(self) -> str:
+        return f"{self.prefix}:bm:all"
+
+    def values(self, attribute: str) -> str:
+        return f"{self.prefix}:vals:{attribute}"
+
+    @property
+    def values_prefix(self) -> str:
+        return f"{self.prefix}:vals:"
+
+    def scratch(self, name: str) -> str:
+        """Short-lived intermediate results (they carry a TTL)."""
+        return f"{self.prefix}:tmp:{name}"
+
+    # --- incidents ---
+    @property
+    def incident_seq(self) -> str:
+        return f"{self.prefix}:inc:seq"
+
+    def incident(self, incident_id: str) -> str:
+        return f"{self.prefix}:inc:{incident_id}"
+
+    def incident_audit(self, incident_id: str) -> str:
+        return f"{self.prefix}:inc:{incident_id}:audit"
+
+    def incident_broadcasts(self, incident_id: str) -> str:
+        return f"{self.prefix}:inc:{incident_id}:bcs"
+
+    @property
+    def incidents(self) -> str:
+        return f"{self.prefix}:incs"
+
+    # --- broadcasts ---
+    def broadcast(self, broadcast_id: str) -> str:
+        return f"{self.prefix}:bc:{broadcast_id}"
+
+    def recipients(self, broadcast_id: str) -> str:
+        return f"{self.prefix}:bc:{broadcast_id}:rcpt"
+
+    def states(self, broadcast_id: str) -> str:
+        return f"{self.prefix}:bc:{broadcast_id}:st"
+
+    def attempts(self, broadcast_id: str) -> str:
+        return f"{self.prefix}:bc:{broadcast_id}:at"
+
+    def due(self, broadcast_id: str) -> str:
+        return f"{self.prefix}:bc:{broadcast_id}:due"
+
+    def counts(self, broadcast_id: str) -> str:
+        return f"{self.prefix}:bc:{broadcast_id}:n"
+
+    @property
+    def active_broadcasts(self) -> str:
+        return f"{self.prefix}:bcs:active"
+
+    # --- sending limits ---
+    def rate(self, phone_number_id: str) -> str:
+        return f"{self.prefix}:rl:{phone_number_id}"
+
+    def pair(self, phone_number_id: str, wa_id: str) -> str:
+        return f"{self.prefix}:pair:{phone_number_id}:{wa_id}"
+
+    # --- idempotency, tokens, webhooks ---
+    def idempotency(self, scope: str, key: str) -> str:
+        return f"{self.prefix}:idem:{scope}:{key}"
+
+    def seen(self, source: str, key: str) -> str:
+        return f"{self.prefix}:seen:{source}:{key}"

@@ -1,0 +1,86 @@
+"""Segments: named rules over customer attributes, plus incident-label scoping.
+
+A rule is a small boolean tree (``Equals``/``Prefix`` leaves under ``AllOf``/``AnyOf``/``Not``).
+The directory evaluates it with set algebra over its attribute indexes; ``matches`` evaluates
+the same tree on one customer's attributes, so the two can be checked against each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Equals:
+    """``attribute`` equals any of ``values``."""
+
+    attribute: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Prefix:
+    """``attribute`` starts with any of ``prefixes``."""
+
+    attribute: str
+    prefixes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AllOf:
+    rules: tuple[Rule, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AnyOf:
+    rules: tuple[Rule, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    rule: Rule
+
+
+Rule = Equals | Prefix | AllOf | AnyOf | Not
+EVERYONE = AllOf(())
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    name: str
+    description: str = ""
+    rule: Rule = EVERYONE
+    # incident label -> customer attribute: an incident labelled region=x narrows to region x
+    from_labels: Mapping[str, str] = field(default_factory=dict)
+
+    def selection(self, labels: Mapping[str, str]) -> Rule:
+        """This segment's rule narrowed by the incident's labels it maps."""
+        scoped = tuple(
+            Equals(attribute, (labels[label],))
+            for label, attribute in sorted(self.from_labels.items())
+            if labels.get(label)
+        )
+        return AllOf((self.rule, *scoped)) if scoped else self.rule
+
+
+def matches(rule: Rule, attributes: Mapping[str, str]) -> bool:
+    """Evaluate ``rule`` on one customer's attributes (the reference semantics)."""
+    match rule:
+        case Equals(attribute, values):
+            return attributes.get(attribute) in values
+        case Prefix(attribute, prefixes):
+            value = attributes.get(attribute)
+            return value is not None and value.startswith(prefixes)
+        case AllOf(rules):
+            return all(matches(r, attributes) for r in rules)
+        case AnyOf(rules):
+            return any(matches(r, attributes) for r in rules)
+        case Not(inner):
+            return not matches(inner, attributes)
+    raise TypeError(f"not a rule: {rule!r}")  # pragma: no cover - exhaustive over Rule
+
+
+def union(rules: list[Rule]) -> Rule:
+    """Customers selected by any of ``rules`` (an incident naming several segments)."""
+    return rules[0] if len(rules) == 1 else AnyOf(tuple(rules))
