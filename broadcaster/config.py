@@ -128,12 +128,58 @@ class WhatsAppSettings:
             out.append(("messages_per_second", "must be positive"))
         if not self.api_base_url.startswith(("http://", "https://")):
             out.append(("api_base_url", "expected an http(s) URL"))
+        if self.reconcile_after <= self.request_timeout:
+            # a slow but successful send must not be mistaken for a lost one and resent
+            out.append(("reconcile_after", "must be longer than request_timeout"))
         return out
+
+
+@dataclass(frozen=True)
+class BroadcastSettings:
+    # recipients per chunk job; a killed worker's chunk is retried after worker.job_timeout
+    chunk_size: int = 500
+    # give up on a recipient after this many send attempts (retries and reconciled unknowns)
+    max_attempts: int = 8
+    # share of each incident's audience deliberately not notified, to measure deflection
+    holdout_percent: float = 0.0
+    holdout_on_critical: bool = False
+
+    def problems(self) -> list[tuple[str, str]]:
+        out = []
+        if not 1 <= self.chunk_size <= 10_000:
+            out.append(("chunk_size", "expected 1-10000"))
+        if not 1 <= self.max_attempts <= 250:
+            out.append(("max_attempts", "expected 1-250"))
+        if not 0 <= self.holdout_percent <= 50:
+            out.append(("holdout_percent", "expected a percentage 0-50"))
+        return out
+
+
+def _opt_out_words() -> dict[str, list[str]]:
+    return {
+        "id": ["STOP", "BERHENTI", "BERHENTI BERLANGGANAN", "JANGAN KIRIM"],
+        "en": ["STOP", "UNSUBSCRIBE", "STOP ALL", "CANCEL"],
+    }
+
+
+def _opt_in_words() -> dict[str, list[str]]:
+    return {"id": ["MULAI", "START"], "en": ["START", "SUBSCRIBE", "UNSTOP"]}
+
+
+@dataclass(frozen=True)
+class InboundSettings:
+    # a message that is exactly one of these (any case, any language) opts the sender out
+    opt_out_keywords: dict[str, list[str]] = field(default_factory=_opt_out_words)
+    opt_in_keywords: dict[str, list[str]] = field(default_factory=_opt_in_words)
 
 
 @dataclass(frozen=True)
 class ApiSettings:
     bootstrap_token: Secret = Secret("")
+    # what the CLI's incident/report verbs present; empty = the bootstrap token
+    token: Secret = Secret("")
+    # where the CLI finds the API; empty = http://<http.host>:<http.port>
+    url: str = ""
 
 
 @dataclass(frozen=True)
@@ -171,6 +217,8 @@ class Settings:
     worker: WorkerSettings = field(default_factory=WorkerSettings)
     log: LogSettings = field(default_factory=LogSettings)
     whatsapp: WhatsAppSettings = field(default_factory=WhatsAppSettings)
+    broadcast: BroadcastSettings = field(default_factory=BroadcastSettings)
+    inbound: InboundSettings = field(default_factory=InboundSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
     tiers: TierSettings = field(default_factory=TierSettings)
     paths: PathSettings = field(default_factory=PathSettings)

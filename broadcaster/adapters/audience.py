@@ -84,12 +84,16 @@ class AudienceSummary:
 
 @dataclass(frozen=True, slots=True)
 class Destination:
-    """Where a resolution writes its lists (all optional: a preview writes nothing)."""
+    """Where a resolution writes its results (all optional: a preview writes nothing).
+
+    Written keys carry the scratch TTL: the caller renames them into place atomically with
+    whatever records the resolution (a broadcast), so a crash in between leaves nothing.
+    """
 
     send_list: str | None = None
     holdout_list: str | None = None
-    # union of everyone this incident already selected: excluded now, then extended
-    seen: str | None = None
+    eligible: str | None = None  # copy of the eligible bitmap, to extend "seen" later
+    exclude: str | None = None  # bitmap of customers already selected (a widened scope)
 
 
 class Audiences:
@@ -116,8 +120,8 @@ class Audiences:
             pipe = self._redis.pipeline(transaction=False)
             pipe.bitop("AND", eligible, selected, self._keys.opted_in)
             _subtract(pipe, eligible, self._keys.opted_out, scratch.new())
-            if destination.seen:
-                _subtract(pipe, eligible, destination.seen, scratch.new())
+            if destination.exclude:
+                _subtract(pipe, eligible, destination.exclude, scratch.new())
             scratch.expire(pipe)
             pipe.bitcount(selected)
             pipe.bitcount(eligible)
@@ -222,12 +226,14 @@ class Audiences:
         self, destination: Destination, eligible: str, send: list[int], held: list[int]
     ) -> None:
         pipe = self._redis.pipeline(transaction=True)
+        ttl = SCRATCH_TTL_SECONDS
         if destination.send_list:
-            pipe.set(destination.send_list, pack(send))
+            pipe.set(destination.send_list, pack(send), ex=ttl)
         if destination.holdout_list:
-            pipe.set(destination.holdout_list, pack(held))
-        if destination.seen:
-            pipe.bitop("OR", destination.seen, destination.seen, eligible)
+            pipe.set(destination.holdout_list, pack(held), ex=ttl)
+        if destination.eligible:
+            pipe.copy(eligible, destination.eligible, replace=True)
+            pipe.expire(destination.eligible, ttl)
         await pipe.execute()
 
 

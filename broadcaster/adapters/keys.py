@@ -85,6 +85,14 @@ class Keys:
     def incident_broadcasts(self, incident_id: str) -> str:
         return f"{self.prefix}:inc:{incident_id}:bcs"
 
+    def incident_seen(self, incident_id: str) -> str:
+        """Bitmap of every customer the incident's notices selected (notified or held out)."""
+        return f"{self.prefix}:inc:{incident_id}:seen"
+
+    @property
+    def outbox(self) -> str:
+        return f"{self.prefix}:outbox"
+
     @property
     def incidents(self) -> str:
         return f"{self.prefix}:incs"
@@ -95,6 +103,10 @@ class Keys:
 
     def recipients(self, broadcast_id: str) -> str:
         return f"{self.prefix}:bc:{broadcast_id}:rcpt"
+
+    def held(self, broadcast_id: str) -> str:
+        """Packed ordinals of the holdout: selected, deliberately not messaged."""
+        return f"{self.prefix}:bc:{broadcast_id}:held"
 
     def states(self, broadcast_id: str) -> str:
         return f"{self.prefix}:bc:{broadcast_id}:st"
@@ -111,6 +123,15 @@ class Keys:
     @property
     def active_broadcasts(self) -> str:
         return f"{self.prefix}:bcs:active"
+
+    @property
+    def hold(self) -> str:
+        """Set while all sending is held (bad token, account restricted): reason, code, since."""
+        return f"{self.prefix}:hold"
+
+    def budget(self) -> str:
+        """Recipients messaged in the rolling 24 h window (the messaging limit)."""
+        return f"{self.prefix}:budget"
 
     # --- sending limits ---
     def rate(self, phone_number_id: str) -> str:

@@ -55,3 +55,8 @@ async def awaited(value: Awaitable[T] | T) -> T:
     if inspect.isawaitable(value):
         return await value
     return value
+
+
+def as_text(value: object) -> str:
+    """A reply as ``str``: this client returns bytes (binary state strings need them)."""
+    return value.decode() if isinstance(value, bytes) else str(value)

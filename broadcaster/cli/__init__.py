@@ -1,0 +1,19 @@
+"""The CLI's commands; each module adds its subcommands to the parser."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
+
+
+def commands() -> list[Register]:
+    from broadcaster.cli import commander, processes, templates, tokens
+
+    return [
+        processes.register,
+        commander.register,
+        templates.register,
+        tokens.register,
+    ]

@@ -351,7 +351,9 @@ def reopen(incident: Incident, actor: Actor, now: datetime) -> Outcome:
 def mark_notified(incident: Incident, eta: datetime | None) -> Incident:
     """Record that customers were told; the first ETA they heard is kept for "ETA kept"."""
     first = incident.first_eta if incident.first_eta is not None else eta
-    return dataclasses.replace(incident, notified=True, first_eta=first)
+    return dataclasses.replace(
+        incident, notified=True, first_eta=first, revision=incident.revision + 1
+    )
 
 
 def parse_declaration(body: Any, known_segments: Sequence[str] | None = None) -> Declaration:

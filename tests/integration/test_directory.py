@@ -75,7 +75,7 @@ async def test_audience_honours_opt_in_opt_out_tier_order_and_holdout(redis_clie
         rule,
         holdout_per_million=100_000,
         seed=holdout_seed("INC-1"),
-        destination=Destination("send", "held", "seen"),
+        destination=Destination("send", "held", eligible="seen"),
     )
     fiber = [c for c in customers if c.attributes["service"] == "fiber"]
     assert summary.affected == len(fiber)
@@ -94,7 +94,7 @@ async def test_audience_honours_opt_in_opt_out_tier_order_and_holdout(redis_clie
     assert again.holdout == summary.holdout, "the holdout is stable per incident"
 
     widened = await audiences.resolve(
-        Equals("service", ("fiber", "mobile")), destination=Destination(seen="seen")
+        Equals("service", ("fiber", "mobile")), destination=Destination(exclude="seen")
     )
     mobile = [c for c in customers if c.attributes["service"] == "mobile" and c.opt_in]
     assert widened.eligible == len(mobile), "a widened scope adds only the new customers"

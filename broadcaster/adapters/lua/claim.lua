@@ -1,0 +1,69 @@
+-- Claim recipients for sending: record the intent (state sending, attempt + 1, deadline)
+-- before any request leaves. Checks the pair rate limit and the messaging-limit budget.
+-- KEYS: states, attempts, counts, due, budget (zset of recipients in the rolling window)
+-- ARGV: now_ms, reconcile_ms, pair_ttl_ms, budget_limit (0 = unlimited), budget_window_ms,
+--       claimable_mask, count, then per recipient: index, pair_key ("" = none), member
+-- Returns per recipient two numbers {code, value}:
+--   1, attempt   claimed       0, 0        not claimable now (state or deadline)
+--   2, wait_ms   pair limit    3, wait_ms  messaging limit used up (state waiting_budget)
+local states, attempts, counts, due, budget = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local now = tonumber(ARGV[1])
+local reconcile = tonumber(ARGV[2])
+local pair_ttl = tonumber(ARGV[3])
+local limit = tonumber(ARGV[4])
+local window = tonumber(ARGV[5])
+local mask = tonumber(ARGV[6])
+local count = tonumber(ARGV[7])
+local names = {[0] = 'pending', 'sending', 'accepted', 'sent', 'delivered', 'read', 'failed',
+  'unknown', 'retry', 'skipped', 'waiting_budget'}
+local out = {}
+local total = redis.call('STRLEN', states)
+if limit > 0 then redis.call('ZREMRANGEBYSCORE', budget, '-inf', now - window) end
+
+local function move(index, current, target, deadline)
+  redis.call('SETRANGE', states, index, string.char(target))
+  redis.call('HINCRBY', counts, names[current], -1)
+  redis.call('HINCRBY', counts, names[target], 1)
+  redis.call('HSET', due, index, deadline)
+end
+
+for i = 0, count - 1 do
+  local base = 8 + i * 3
+  local index = tonumber(ARGV[base])
+  local pair_key = ARGV[base + 1]
+  local member = ARGV[base + 2]
+  local current = string.byte(redis.call('GETRANGE', states, index, index)) or 0
+  local code, value = 0, 0
+  local claimable = index < total and math.floor(mask / 2 ^ current) % 2 == 1
+  if claimable and current ~= 0 then
+    local deadline = tonumber(redis.call('HGET', due, index) or '0')
+    claimable = deadline <= now
+  end
+  if claimable and pair_key ~= '' and pair_ttl > 0 then
+    if not redis.call('SET', pair_key, '1', 'NX', 'PX', pair_ttl) then
+      claimable = false
+      code, value = 2, math.max(1, redis.call('PTTL', pair_key))
+    end
+  end
+  if claimable and limit > 0 and not redis.call('ZSCORE', budget, member) then
+    if redis.call('ZCARD', budget) >= limit then
+      local oldest = redis.call('ZRANGE', budget, 0, 0, 'WITHSCORES')
+      local wait = math.max(1000, tonumber(oldest[2]) + window - now)
+      if current ~= 10 then move(index, current, 10, now + wait) end
+      claimable = false
+      code, value = 3, wait
+      if pair_key ~= '' and pair_ttl > 0 then redis.call('DEL', pair_key) end
+    end
+  end
+  if claimable then
+    if limit > 0 then redis.call('ZADD', budget, now, member) end
+    local attempt = (string.byte(redis.call('GETRANGE', attempts, index, index)) or 0) + 1
+    if attempt > 255 then attempt = 255 end
+    redis.call('SETRANGE', attempts, index, string.char(attempt))
+    move(index, current, 1, now + reconcile)
+    code, value = 1, attempt
+  end
+  out[#out + 1] = code
+  out[#out + 1] = value
+end
+return out

@@ -1,0 +1,126 @@
+"""Global send pacing per sender number: GCRA in Redis, slots leased in batches.
+
+Every worker process on every machine shares one theoretical arrival time (TAT) per phone
+number id. A process leases ``n`` consecutive slots in one round trip (gcra_lease.lua) and
+hands them out locally in order; slots are disjoint across processes, so the aggregate stays
+at the configured rate. Reply latency only delays sends (safe); a crashed holder wastes its
+slots (throughput, never an overrun). A 130429 pushes every sender of the number back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import math
+
+from broadcaster.adapters.keys import Keys
+from broadcaster.adapters.lua import script
+from broadcaster.adapters.redis_connection import Redis
+from broadcaster.clock import monotonic
+from broadcaster.metrics import RATE_LIMITER_WAIT
+
+MAX_WAIT_SECONDS = 2.0
+STALE_SLOT_SECONDS = 0.02
+
+
+class Pacer:
+    """Hands out send slots for one phone number id at ``rate`` per second, shared via Redis."""
+
+    def __init__(self, redis: Redis, key: str, rate: float, lease_seconds: float = 0.1) -> None:
+        self._key = key
+        self._interval_us = max(1, round(1_000_000 / rate))
+        self._lease = max(1, math.ceil(rate * lease_seconds))
+        self._slots: collections.deque[float] = collections.deque()
+        self._lock = asyncio.Lock()
+        self._script = script(redis, "gcra_lease")
+
+    @property
+    def rate(self) -> float:
+        return 1_000_000 / self._interval_us
+
+    async def take(self, most: int, horizon: float = 0.05) -> list[float]:
+        """Up to ``most`` slots due within ``horizon`` seconds (monotonic times), at least one.
+
+        Callers claim that many recipients and send each at its slot time: the claim (intent
+        recorded) happens at most ``horizon`` before the send it announces.
+        """
+        async with self._lock:
+            while True:
+                now = monotonic()
+                while self._slots and self._slots[0] < now - STALE_SLOT_SECONDS:
+                    self._slots.popleft()  # a slot missed by far would become a burst: drop it
+                if self._slots:
+                    break
+                await self._refill()
+            wait = self._slots[0] - now - horizon
+            if wait > 0:
+                await asyncio.sleep(wait)
+            limit = monotonic() + horizon
+            taken: list[float] = []
+            while self._slots and len(taken) < most and self._slots[0] <= limit:
+                taken.append(self._slots.popleft())
+        RATE_LIMITER_WAIT.observe(max(0.0, taken[0] - now))
+        return taken
+
+    def give_back(self, slots: list[float]) -> None:
+        """Return slots taken but not used (their recipient was not claimable)."""
+        for slot in sorted(slots, reverse=True):
+            self._slots.appendleft(slot)
+
+    async def acquire(self) -> None:
+        """Wait for this process's next slot; return when the send may start."""
+        asked = monotonic()
+        while True:
+            if not self._slots:
+                async with self._lock:
+                    if not self._slots:
+                        await self._refill()
+            if self._slots:
+                slot = self._slots.popleft()
+                delay = slot - monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                RATE_LIMITER_WAIT.observe(monotonic() - asked)
+                return
+
+    async def _refill(self) -> None:
+        while True:
+            granted, offset_us = await self._script(
+                keys=[self._key],
+                args=[self._interval_us, 0, self._lease, int(MAX_WAIT_SECONDS * 1e6), 0],
+            )
+            received = monotonic()
+            if int(granted):
+                first = received + int(offset_us) / 1e6
+                step = self._interval_us / 1e6
+                self._slots.extend(first + i * step for i in range(int(granted)))
+                return
+            await asyncio.sleep(max(0.001, int(offset_us) / 1e6 - MAX_WAIT_SECONDS / 2))
+
+    async def push_back(self, seconds: float) -> None:
+        """WhatsApp said too fast (130429): every sender of this number waits ``seconds``."""
+        self._slots.clear()
+        await self._script(
+            keys=[self._key], args=[self._interval_us, 0, 1, 0, max(1, int(seconds * 1e6))]
+        )
+
+
+class Pacers:
+    """One Pacer per sender number, created on first use."""
+
+    def __init__(
+        self, redis: Redis, keys: Keys, rates: dict[str, float], default_rate: float
+    ) -> None:
+        self._redis = redis
+        self._keys = keys
+        self._rates = rates
+        self._default = default_rate
+        self._pacers: dict[str, Pacer] = {}
+
+    def __getitem__(self, phone_number_id: str) -> Pacer:
+        pacer = self._pacers.get(phone_number_id)
+        if pacer is None:
+            rate = self._rates.get(phone_number_id, self._default)
+            pacer = Pacer(self._redis, self._keys.rate(phone_number_id), rate)
+            self._pacers[phone_number_id] = pacer
+        return pacer

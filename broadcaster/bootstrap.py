@@ -1,0 +1,143 @@
+"""The composition root: build every adapter once and hand the services what they need.
+
+``build_deps`` is shared by the HTTP server, the worker and the CLI. Nothing here runs at
+import time; everything opened in ``build_deps`` is closed when its context exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+from arq import create_pool
+from arq.connections import ArqRedis
+
+from broadcaster.adapters.audience import Audiences
+from broadcaster.adapters.broadcast_store import BroadcastStore
+from broadcaster.adapters.directory import Directory
+from broadcaster.adapters.holds import Holds
+from broadcaster.adapters.incident_store import IncidentStore
+from broadcaster.adapters.job_queue import ArqQueue
+from broadcaster.adapters.keys import Keys
+from broadcaster.adapters.rate_limiter import Pacers
+from broadcaster.adapters.redis_connection import Redis, arq_settings, connect
+from broadcaster.adapters.segment_files import load_segments
+from broadcaster.adapters.template_files import load_catalog
+from broadcaster.adapters.whatsapp import CloudApi
+from broadcaster.clock import Clock, utc_now
+from broadcaster.config import Settings
+from broadcaster.domain.segments import Segment
+from broadcaster.errors import ConfigError
+from broadcaster.rendering import Renderer
+from broadcaster.services.incidents import IncidentService
+from broadcaster.services.milestones import Milestones
+from broadcaster.services.planning import Planner
+from broadcaster.services.sending import SendingDeps
+
+
+@dataclass
+class Deps:
+    """Everything a process needs, built once at start-up."""
+
+    settings: Settings
+    clock: Clock
+    redis: Redis
+    arq: ArqRedis
+    queue: ArqQueue
+    keys: Keys
+    http: aiohttp.ClientSession
+    cloud: CloudApi
+    directory: Directory
+    audiences: Audiences
+    incident_store: IncidentStore
+    broadcasts: BroadcastStore
+    holds: Holds
+    pacers: Pacers
+    segments: dict[str, Segment]
+    renderer: Renderer
+    incidents: IncidentService
+    planner: Planner
+    sending: SendingDeps
+
+
+def load_assets(settings: Settings, root: Path = Path()) -> tuple[dict[str, Segment], Renderer]:
+    """Segments and templates from disk; a broken file stops the process at start."""
+    segments, segment_problems = load_segments(root / settings.paths.segments)
+    catalog, template_problems = load_catalog(root / settings.paths.templates)
+    renderer = Renderer(catalog, settings.app.default_language)
+    problems = segment_problems + template_problems + renderer.problems
+    if problems:
+        raise ConfigError(problems)
+    return segments, renderer
+
+
+@contextlib.asynccontextmanager
+async def build_deps(
+    settings: Settings, redis_url: str | None = None, clock: Clock = utc_now
+) -> AsyncIterator[Deps]:
+    segments, renderer = load_assets(settings)
+    keys = Keys(settings.redis.key_prefix)
+    redis = connect(settings.redis, redis_url)
+    arq = await create_pool(arq_settings(settings.redis, redis_url))
+    wa = settings.whatsapp
+    connector = aiohttp.TCPConnector(limit=wa.max_in_flight, ttl_dns_cache=300)
+    timeout = aiohttp.ClientTimeout(total=wa.request_timeout.total_seconds())
+    http = aiohttp.ClientSession(connector=connector, timeout=timeout)
+    try:
+        queue = ArqQueue(arq, settings.redis.queue_name)
+        cloud = CloudApi(
+            http, wa.api_base_url, wa.api_version, wa.access_token, timeout.total or 30
+        )
+        incident_store = IncidentStore(redis, keys)
+        broadcasts = BroadcastStore(redis, keys)
+        directory = Directory(redis, keys)
+        audiences = Audiences(redis, keys, settings.tiers.order)
+        holds = Holds(redis, keys)
+        rates = {k: v * wa.rate_safety for k, v in wa.per_number_rate.items()}
+        pacers = Pacers(redis, keys, rates, wa.messages_per_second * wa.rate_safety)
+        planner = Planner(
+            settings, clock, redis, keys, incident_store, broadcasts, audiences, segments, queue
+        )
+        sending = SendingDeps(
+            settings=settings,
+            clock=clock,
+            keys=keys,
+            broadcasts=broadcasts,
+            directory=directory,
+            incidents=incident_store,
+            renderer=renderer,
+            cloud=cloud,
+            pacers=pacers,
+            holds=holds,
+            milestones=Milestones(broadcasts, incident_store, clock),
+            in_flight=asyncio.Semaphore(wa.max_in_flight),
+        )
+        yield Deps(
+            settings=settings,
+            clock=clock,
+            redis=redis,
+            arq=arq,
+            queue=queue,
+            keys=keys,
+            http=http,
+            cloud=cloud,
+            directory=directory,
+            audiences=audiences,
+            incident_store=incident_store,
+            broadcasts=broadcasts,
+            holds=holds,
+            pacers=pacers,
+            segments=segments,
+            renderer=renderer,
+            incidents=IncidentService(incident_store, queue, clock, lambda: list(segments)),
+            planner=planner,
+            sending=sending,
+        )
+    finally:
+        await http.close()
+        await arq.aclose()
+        await redis.aclose()

@@ -1,0 +1,1 @@
+"""Use cases: they take ports and a clock, and import nothing from web/ or the worker."""

@@ -1,0 +1,130 @@
+"""The commander's verbs: declare, confirm, update, resolve, cancel.
+
+Each verb loads the incident, applies the pure lifecycle (domain.incidents), and saves the
+result with its audit entry and the follow-up actions in one atomic write (the outbox). The
+relay then turns actions into jobs; a crash between the two is repaired by the outbox cron.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from broadcaster.adapters.incident_store import IncidentStore
+from broadcaster.clock import Clock
+from broadcaster.domain.incidents import (
+    Actor,
+    ChangeKind,
+    Declaration,
+    Incident,
+    Outcome,
+    Update,
+    cancel,
+    confirm,
+    declare,
+    resolve,
+    update,
+)
+from broadcaster.domain.templates import Kind
+from broadcaster.errors import Conflict
+from broadcaster.metrics import SIGNAL_TO_DECLARED
+from broadcaster.ports import JobQueue
+
+logger = logging.getLogger(__name__)
+
+
+def plan_action(incident: Incident, kind: Kind, tag: str) -> dict[str, Any]:
+    """The outbox entry that plans one broadcast; its job id makes re-delivery harmless."""
+    return {
+        "function": "plan_broadcast",
+        "args": [incident.id, kind.value, tag],
+        "job_id": f"plan:{incident.id}:{kind.value}:{tag}",
+    }
+
+
+def actions_for(outcome: Outcome) -> list[dict[str, Any]]:
+    """Which broadcasts a lifecycle change calls for."""
+    incident = outcome.incident
+    kinds = {change.kind for change in outcome.changes}
+    actions = []
+    if ChangeKind.CONFIRMED in kinds or ChangeKind.REOPENED in kinds:
+        actions.append(plan_action(incident, Kind.NOTICE, f"r{incident.revision}"))
+    elif incident.active and kinds & {ChangeKind.ETA, ChangeKind.STATUS}:
+        actions.append(plan_action(incident, Kind.UPDATE, f"r{incident.revision}"))
+    if ChangeKind.RESOLVED in kinds and incident.notified:
+        actions.append(plan_action(incident, Kind.RESOLUTION, f"r{incident.revision}"))
+    return actions
+
+
+@dataclass
+class IncidentService:
+    store: IncidentStore
+    queue: JobQueue
+    clock: Clock
+    segment_names: Callable[[], Sequence[str]]
+
+    async def declare(self, request: Declaration, actor: Actor) -> Incident:
+        incident_id = await self.store.next_id()
+        outcome = declare(incident_id, request, actor, self.clock())
+        await self._commit(outcome, expected_revision=0)
+        if outcome.incident.declared_at is not None:
+            lead = outcome.incident.declared_at - outcome.incident.started_at
+            SIGNAL_TO_DECLARED.observe(max(0.0, lead.total_seconds()))
+        return outcome.incident
+
+    async def confirm(self, incident_id: str, actor: Actor) -> Incident:
+        return await self._change(incident_id, lambda i, now: confirm(i, actor, now))
+
+    async def update(self, incident_id: str, request: Update, actor: Actor) -> Incident:
+        return await self._change(incident_id, lambda i, now: update(i, request, actor, now))
+
+    async def resolve(
+        self, incident_id: str, actor: Actor, note: str | None = None, resolved_at: Any = None
+    ) -> Incident:
+        return await self._change(
+            incident_id, lambda i, now: resolve(i, actor, now, note, resolved_at)
+        )
+
+    async def cancel(self, incident_id: str, actor: Actor, note: str | None = None) -> Incident:
+        return await self._change(incident_id, lambda i, now: cancel(i, actor, now, note))
+
+    async def _change(
+        self, incident_id: str, apply: Callable[[Incident, Any], Outcome]
+    ) -> Incident:
+        for _ in range(5):
+            current = await self.store.get(incident_id)
+            outcome = apply(current, self.clock())
+            try:
+                await self._commit(outcome, expected_revision=current.revision)
+            except Conflict:
+                continue  # someone else changed it between our read and write: re-apply
+            return outcome.incident
+        raise Conflict(f"incident {incident_id} keeps changing; try again")
+
+    async def _commit(self, outcome: Outcome, expected_revision: int) -> None:
+        actions = actions_for(outcome)
+        await self.store.save(outcome.incident, outcome.audit, expected_revision, actions)
+        logger.info(
+            "incident changed",
+            extra={
+                "incident_id": outcome.incident.id,
+                "status": outcome.incident.status.value,
+                "changes": [c.kind.value for c in outcome.changes],
+                "actor": outcome.audit.actor,
+            },
+        )
+        await relay_outbox(self.store, self.queue)
+
+
+async def relay_outbox(store: IncidentStore, queue: JobQueue) -> int:
+    """Enqueue every pending outbox action (deterministic job ids: repeats are harmless)."""
+    done = 0
+    for raw in await store.pending_actions():
+        action = json.loads(raw)
+        await queue.enqueue(action["function"], *action["args"], job_id=action["job_id"])
+        await store.action_done(raw)
+        done += 1
+    return done

@@ -1,0 +1,108 @@
+"""What a send's result does to the recipient, the broadcast, the sender and the account.
+
+Pure decisions (``decide``) plus the buffered writer that applies them in batches: one Lua
+call records many outcomes, so bookkeeping costs a round trip per batch, not per message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from broadcaster.adapters.broadcast_store import BroadcastStore, Move
+from broadcaster.domain.deliveries import State
+from broadcaster.domain.send_errors import Action, Verdict, backoff, pair_backoff
+from broadcaster.metrics import MESSAGE_ERRORS, MESSAGES
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The recipient's next state and when it may be tried again (ms since epoch, 0 = never)."""
+
+    state: State
+    due_ms: int = 0
+
+
+def decide(
+    verdict: Verdict | None,
+    attempt: int,
+    now_ms: int,
+    reconcile: timedelta,
+    max_attempts: int,
+) -> Decision:
+    """The recipient's next state after attempt ``attempt`` ended with ``verdict``.
+
+    ``None`` means accepted. Anything that may be retried becomes final once ``max_attempts``
+    is used up; an unknown outcome stays unknown (a late status webhook may still resolve it).
+    """
+    if verdict is None:
+        return Decision(State.ACCEPTED)
+    action = verdict.action
+    if action is Action.UNKNOWN:
+        return Decision(State.UNKNOWN, now_ms + _ms(reconcile))
+    if action is Action.FAIL or attempt >= max_attempts:
+        return Decision(State.FAILED)
+    if action is Action.RESCHEDULE:
+        wait = pair_backoff(attempt)
+    elif verdict.backoff is not None and action is not Action.RETRY:
+        wait = verdict.backoff
+    else:
+        wait = backoff(attempt)
+    jitter = random.uniform(0, 0.2) * wait.total_seconds()
+    return Decision(State.RETRY, now_ms + _ms(wait) + int(jitter * 1000))
+
+
+def _ms(delta: timedelta) -> int:
+    return int(delta.total_seconds() * 1000)
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    index: int
+    attempt: int
+    decision: Decision
+    verdict: Verdict | None
+
+
+class OutcomeWriter:
+    """Buffers results and applies them in batches; ``flush`` on the way out."""
+
+    def __init__(
+        self,
+        store: BroadcastStore,
+        broadcast_id: str,
+        kind: str,
+        on_applied: Callable[[list[tuple[int, State, State]]], Awaitable[None]],
+        batch: int = 200,
+    ) -> None:
+        self._store = store
+        self._broadcast_id = broadcast_id
+        self._kind = kind
+        self._on_applied = on_applied
+        self._batch = batch
+        self._pending: list[Result] = []
+        self._lock = asyncio.Lock()
+
+    async def add(self, result: Result) -> None:
+        self._pending.append(result)
+        if result.verdict is not None:
+            where = "sync" if result.verdict.code else "transport"
+            MESSAGE_ERRORS.labels(self._kind, str(result.verdict.code), where).inc()
+        if len(self._pending) >= self._batch:
+            await self.flush()
+
+    async def flush(self) -> None:
+        async with self._lock:
+            pending, self._pending = self._pending, []
+            if not pending:
+                return
+            moves = [
+                Move(r.index, r.decision.state, r.attempt, 1, r.decision.due_ms) for r in pending
+            ]
+            applied = await self._store.move(self._broadcast_id, moves)
+        for _, _, new in applied:
+            MESSAGES.labels(self._kind, new.label).inc()
+        await self._on_applied(applied)

@@ -1,0 +1,58 @@
+"""The incident report (CONTRACT.md): audience, messages by kind, vouchers, deflection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from broadcaster.adapters.broadcast_store import Broadcast, BroadcastStore
+from broadcaster.adapters.holds import Holds
+from broadcaster.adapters.incident_store import IncidentStore
+from broadcaster.domain.deliveries import EMPTY_TALLY, Tally
+from broadcaster.domain.templates import Kind
+
+MILESTONES = ("first_at", "p50_at", "p95_at", "done_at")
+
+
+async def broadcast_view(store: BroadcastStore, broadcast: Broadcast) -> dict[str, Any]:
+    tally = await store.tally(broadcast.id)
+    milestones = {m: await store.meta_field(broadcast.id, m) for m in MILESTONES}
+    return {
+        "id": broadcast.id,
+        "kind": broadcast.kind.value,
+        "status": broadcast.status.value,
+        "reason": broadcast.reason,
+        "recipients": broadcast.total,
+        "progress": tally.to_dict(),
+        "estimate": broadcast.estimate,
+        "created_at": broadcast.created_at,
+        **milestones,
+    }
+
+
+async def incident_report(
+    incident_id: str, incidents: IncidentStore, broadcasts: BroadcastStore, holds: Holds
+) -> dict[str, Any]:
+    incident = await incidents.get(incident_id)
+    by_kind: dict[str, Tally] = {kind.value: EMPTY_TALLY for kind in Kind}
+    audience: dict[str, int] = {"affected": 0, "notified": 0, "holdout": 0}
+    by_tier: dict[str, int] = {}
+    views = []
+    for broadcast in await broadcasts.for_incident(incident_id):
+        by_kind[broadcast.kind.value] += await broadcasts.tally(broadcast.id)
+        views.append(await broadcast_view(broadcasts, broadcast))
+        if broadcast.kind is Kind.NOTICE:
+            summary = broadcast.context.get("audience", {})
+            for key in ("affected", "notified", "holdout"):
+                audience[key] += int(summary.get(key, 0))
+            for tier, count in summary.get("by_tier", {}).items():
+                by_tier[tier] = by_tier.get(tier, 0) + int(count)
+    hold = await holds.get()
+    return {
+        "incident": incident.to_dict(),
+        "audience": {**audience, "by_tier": by_tier},
+        "messages": {kind: tally.to_dict() for kind, tally in by_kind.items()},
+        "vouchers": {"issued": 0, "total_value": 0, "currency": ""},
+        "deflection": {},
+        "broadcasts": views,
+        "sending_hold": None if hold is None else {"reason": hold.reason, "code": hold.code},
+    }
