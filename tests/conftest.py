@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 
 from broadcaster.adapters.redis_connection import Redis, connect
+from broadcaster.bootstrap import Deps, build_deps
 from broadcaster.config import RedisSettings, Settings, load_settings
 from broadcaster.embedded_redis import embedded_redis
+from broadcaster.web.app import create_app
 
 REPO = Path(__file__).resolve().parent.parent
 PAYLOADS = Path(__file__).resolve().parent / "payloads"
@@ -67,3 +69,41 @@ def make_settings() -> Callable[..., Settings]:
         return load_settings(REPO / "config.toml", env_for(overrides or {}))
 
     return make
+
+
+BOOTSTRAP_TOKEN = "test-bootstrap-token"
+APP_SECRET = "test-app-secret"
+VERIFY_TOKEN = "test-verify-token"
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings], redis_url: str) -> Settings:
+    """Settings for in-process tests: the private Redis, known secrets, fast timings."""
+    return make_settings(
+        {
+            "redis": {"url": redis_url},
+            "api": {"bootstrap_token": BOOTSTRAP_TOKEN},
+            "whatsapp": {
+                "access_token": "sim-access-token",
+                "app_secret": APP_SECRET,
+                "verify_token": VERIFY_TOKEN,
+                "phone_number_ids": ["1000000000001"],
+                "api_base_url": "http://127.0.0.1:9",
+                "reconcile_after": "40s",
+            },
+        }
+    )
+
+
+@pytest.fixture
+async def deps(settings: Settings, redis_url: str) -> AsyncIterator[Deps]:
+    async with build_deps(settings, redis_url) as built:
+        yield built
+
+
+@pytest.fixture
+async def api(deps: Deps, aiohttp_client: Any) -> Any:
+    """An aiohttp test client of ``broadcaster serve``'s app, authorised as admin."""
+    client = await aiohttp_client(create_app(deps))
+    client.session.headers["Authorization"] = f"Bearer {BOOTSTRAP_TOKEN}"
+    return client
