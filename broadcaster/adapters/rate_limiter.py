@@ -28,7 +28,8 @@ class Pacer:
 
     def __init__(self, redis: Redis, key: str, rate: float, lease_seconds: float = 0.1) -> None:
         self._key = key
-        self._interval_us = max(1, round(1_000_000 / rate))
+        # rounded up: the integer interval must never make the rate exceed the configured one
+        self._interval_us = max(1, math.ceil(1_000_000 / rate))
         self._lease = max(1, math.ceil(rate * lease_seconds))
         self._slots: collections.deque[float] = collections.deque()
         self._lock = asyncio.Lock()

@@ -1,0 +1,66 @@
+"""GCRA slot leases against a real Redis: several pacers share one rate exactly."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from broadcaster.adapters.keys import Keys
+from broadcaster.adapters.rate_limiter import Pacer, Pacers
+
+
+def max_in_window(stamps: list[float], window: float = 1.0) -> int:
+    stamps = sorted(stamps)
+    best, start = 0, 0
+    for end, stamp in enumerate(stamps):
+        while stamp - stamps[start] >= window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+async def test_four_pacers_share_one_rate_without_exceeding_it(redis_client):
+    rate = 200.0
+    pacers = [Pacer(redis_client, "ob:rl:shared", rate) for _ in range(4)]
+    stamps: list[float] = []
+
+    async def drive(pacer: Pacer, count: int) -> None:
+        sent = 0
+        while sent < count:
+            slots = await pacer.take(min(16, count - sent))
+            for slot in slots:
+                delay = slot - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                stamps.append(time.monotonic())
+            sent += len(slots)
+
+    await asyncio.gather(*(drive(p, 150) for p in pacers))
+    assert len(stamps) == 600
+    # slots are disjoint and spaced 1/rate apart; a window may hold one extra slot at its edge
+    assert max_in_window(stamps) <= rate + 1
+
+
+async def test_push_back_delays_every_holder_of_the_number(redis_client):
+    first = Pacer(redis_client, "ob:rl:n", 1000.0)
+    other = Pacer(redis_client, "ob:rl:n", 1000.0)
+    await first.take(1)
+    await first.push_back(0.3)
+    before = time.monotonic()
+    slots = await other.take(1)
+    assert slots[0] - before >= 0.25
+
+
+async def test_given_back_slots_are_used_next_in_order(redis_client):
+    pacer = Pacer(redis_client, "ob:rl:g", 100.0)
+    taken = await pacer.take(3)
+    pacer.give_back(taken[1:])
+    again = await pacer.take(2)
+    assert again == taken[1:]
+
+
+async def test_pacers_are_per_number_with_overrides(redis_client):
+    pacers = Pacers(redis_client, Keys(), {"111": 900.0}, 72.0)
+    assert 899 < pacers["111"].rate <= 900.0, "integer microseconds never round the rate up"
+    assert 71.9 < pacers["222"].rate <= 72.0
+    assert pacers["111"] is pacers["111"]
