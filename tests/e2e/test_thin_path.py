@@ -1,0 +1,49 @@
+"""One outage end to end: declare -> audience -> template per language -> simulator ->
+signed status webhooks -> delivery counts in the report and in /metrics."""
+
+from __future__ import annotations
+
+from tests.e2e.harness import running_stack, sample_customers
+
+
+async def test_a_declared_outage_reaches_every_eligible_customer_once(settings, redis_url):
+    customers = sample_customers(300)
+    async with running_stack(settings, redis_url, customers=customers) as stack:
+        stack.start_worker()
+        incident = await stack.call(
+            "POST",
+            "/api/v1/incidents",
+            {"title": "Gangguan fiber", "segments": ["fiber"], "labels": {"region": "jkt-selatan"}},
+        )
+
+        async def settled():
+            report = await stack.report(incident["id"])
+            notices = [b for b in report["broadcasts"] if b["kind"] == "notice"]
+            if not notices or notices[0]["status"] != "done":
+                return None
+            progress = notices[0]["progress"]
+            finished = progress["delivered"] + progress["failed"] == notices[0]["recipients"]
+            return report if finished else None
+
+        report = await stack.wait_for(settled)
+        expected = {
+            c.phone.removeprefix("+")
+            for c in customers
+            if c.opt_in and c.attributes == {"region": "jkt-selatan", "service": "fiber"}
+        }
+        sim = stack.sim.simulator
+        received = [m.to for m in sim.accepted]
+        assert sorted(received) == sorted(expected), "everyone eligible, nobody else, once"
+        assert report["audience"]["notified"] == len(expected)
+        assert report["messages"]["notice"]["delivered"] == len(expected)
+
+        languages = {m.to: m.template_language for m in sim.accepted}
+        english = {c.phone.removeprefix("+") for c in customers if c.language == "en"}
+        assert all((languages[to] == "en") == (to in english) for to in languages)
+
+        tiers = [c.tier for c in customers for to in received if c.phone.removeprefix("+") == to]
+        order = ["platinum", "gold", "silver", "standard"]
+        assert tiers == sorted(tiers, key=order.index), "higher tiers are messaged first"
+
+        metrics = await (await stack.session.get(stack.api_url + "/metrics")).text()
+        assert 'broadcaster_messages_total{kind="notice",status="delivered"}' in metrics
