@@ -114,6 +114,7 @@ async def build_deps(
             pacers=pacers,
             holds=holds,
             milestones=Milestones(broadcasts, incident_store, clock),
+            queue=queue,
             in_flight=asyncio.Semaphore(wa.max_in_flight),
         )
         yield Deps(

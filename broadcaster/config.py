@@ -138,6 +138,9 @@ class WhatsAppSettings:
 class BroadcastSettings:
     # recipients per chunk job; a killed worker's chunk is retried after worker.job_timeout
     chunk_size: int = 500
+    # chunks of one broadcast sending at once; more spreads it over more workers, fewer
+    # keeps the send order closer to the tier order
+    parallel_chunks: int = 8
     # give up on a recipient after this many send attempts (retries and reconciled unknowns)
     max_attempts: int = 8
     # share of each incident's audience deliberately not notified, to measure deflection
@@ -148,6 +151,8 @@ class BroadcastSettings:
         out = []
         if not 1 <= self.chunk_size <= 10_000:
             out.append(("chunk_size", "expected 1-10000"))
+        if self.parallel_chunks < 1:
+            out.append(("parallel_chunks", "expected at least 1"))
         if not 1 <= self.max_attempts <= 250:
             out.append(("max_attempts", "expected 1-250"))
         if not 0 <= self.holdout_percent <= 50:

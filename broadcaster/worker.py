@@ -19,12 +19,14 @@ from broadcaster.adapters.redis_connection import arq_settings
 from broadcaster.bootstrap import Deps, build_deps
 from broadcaster.config import Settings
 from broadcaster.domain.templates import Kind
+from broadcaster.errors import InputError
 from broadcaster.metrics import BUILD, JOBS, WORKER_UP, render
 from broadcaster.services import holds as hold_service
 from broadcaster.services.broadcast_control import skip_remaining
 from broadcaster.services.incidents import relay_outbox
 from broadcaster.services.opt_out import handle_inbound_message
 from broadcaster.services.sending import send_chunk as send_chunk_service
+from broadcaster.services.watchdog import watch
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +37,16 @@ def _deps(ctx: dict[str, Any]) -> Deps:
 
 
 async def plan_broadcast(ctx: dict[str, Any], incident_id: str, kind: str, tag: str) -> str:
-    broadcast = await _deps(ctx).planner.plan(incident_id, Kind(kind), tag)
+    try:
+        broadcast = await _deps(ctx).planner.plan(incident_id, Kind(kind), tag)
+    except InputError:
+        logger.exception("broadcast cannot be planned", extra={"incident_id": incident_id})
+        JOBS.labels("plan_broadcast", "failed").inc()
+        raise
+    except Exception as exc:
+        logger.exception("planning failed", extra={"incident_id": incident_id, "kind": kind})
+        JOBS.labels("plan_broadcast", "error").inc()
+        raise Retry(defer=min(60, 2 ** min(ctx.get("job_try", 1), 6))) from exc
     JOBS.labels("plan_broadcast", "done").inc()
     return broadcast.id if broadcast else ""
 
@@ -43,7 +54,13 @@ async def plan_broadcast(ctx: dict[str, Any], incident_id: str, kind: str, tag: 
 async def send_chunk(ctx: dict[str, Any], broadcast_id: str, chunk: int, generation: int) -> int:
     deps = _deps(ctx)
     soft = deps.settings.worker.soft_deadline.total_seconds()
-    report = await send_chunk_service(deps.sending, broadcast_id, chunk, generation, soft)
+    try:
+        report = await send_chunk_service(deps.sending, broadcast_id, chunk, generation, soft)
+    except Exception as exc:
+        # recipient state is safe in Redis; arq would drop a failed job, so try again later
+        logger.exception("chunk job failed", extra={"broadcast_id": broadcast_id, "chunk": chunk})
+        JOBS.labels("send_chunk", "error").inc()
+        raise Retry(defer=min(60, 2 ** min(ctx.get("job_try", 1), 6))) from exc
     if report.wait is not None:
         JOBS.labels("send_chunk", "retry").inc()
         raise Retry(defer=report.wait)
@@ -64,6 +81,12 @@ async def handle_inbound(ctx: dict[str, Any], message: dict[str, Any]) -> str:
 async def relay_outbox_job(ctx: dict[str, Any]) -> int:
     deps = _deps(ctx)
     return await relay_outbox(deps.incident_store, deps.queue)
+
+
+async def watchdog_job(ctx: dict[str, Any]) -> int:
+    deps = _deps(ctx)
+    window = deps.settings.broadcast.parallel_chunks
+    return await watch(deps.broadcasts, deps.queue, deps.sending.milestones, window)
 
 
 async def probe_hold_job(ctx: dict[str, Any]) -> bool:
@@ -120,6 +143,7 @@ def create_worker(settings: Settings, redis_url: str | None = None, **overrides:
         "cron_jobs": [
             cron(relay_outbox_job, second=set(range(0, 60, 5)), unique=True, run_at_startup=True),
             cron(probe_hold_job, second={0, 15, 30, 45}, unique=True),
+            cron(watchdog_job, second={10, 40}, unique=True),
         ],
         "redis_settings": arq_settings(settings.redis, redis_url),
         "queue_name": settings.redis.queue_name,

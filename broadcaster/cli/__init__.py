@@ -9,10 +9,11 @@ Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], Non
 
 
 def commands() -> list[Register]:
-    from broadcaster.cli import commander, processes, templates, tokens
+    from broadcaster.cli import commander, demo, processes, templates, tokens
 
     return [
         processes.register,
+        demo.register,
         commander.register,
         templates.register,
         tokens.register,

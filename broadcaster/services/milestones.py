@@ -25,25 +25,29 @@ class Milestones:
     incidents: IncidentStore
     clock: Clock
 
+    async def first_message(self, broadcast: Broadcast) -> None:
+        """Called on the first accepted send of a notice in a process (the first one wins)."""
+        if broadcast.kind is Kind.NOTICE:
+            await self._mark(broadcast, "first_at", None)
+
     async def after_progress(self, broadcast: Broadcast) -> None:
         if broadcast.kind is not Kind.NOTICE or broadcast.total == 0:
             return
         tally = Tally.from_counts(await self.broadcasts.counts(broadcast.id))
-        if tally.sent == 0:
-            return
+        for field_name, share in SHARES:
+            if tally.sent >= share * broadcast.total:
+                await self._mark(broadcast, field_name, share)
+
+    async def _mark(self, broadcast: Broadcast, field_name: str, share: float | None) -> None:
         now = self.clock()
-        stamp = format_rfc3339(now) or ""
-        reached = [("first_at", None)] + [
-            (f, s) for f, s in SHARES if tally.sent >= s * broadcast.total
-        ]
-        for field_name, share in reached:
-            if await self.broadcasts.mark_once(broadcast.id, field_name, stamp):
-                incident = await self.incidents.get(broadcast.incident_id)
-                lead = max(0.0, (now - incident.started_at).total_seconds())
-                if share is None:
-                    INCIDENT_TO_FIRST_MESSAGE.observe(lead)
-                else:
-                    INCIDENT_TO_AUDIENCE_NOTIFIED.labels(str(share)).observe(lead)
+        if not await self.broadcasts.mark_once(broadcast.id, field_name, format_rfc3339(now) or ""):
+            return
+        incident = await self.incidents.get(broadcast.incident_id)
+        lead = max(0.0, (now - incident.started_at).total_seconds())
+        if share is None:
+            INCIDENT_TO_FIRST_MESSAGE.observe(lead)
+        else:
+            INCIDENT_TO_AUDIENCE_NOTIFIED.labels(str(share)).observe(lead)
 
     async def maybe_done(self, broadcast: Broadcast) -> bool:
         """Mark the broadcast done when no recipient is left to send to."""
@@ -53,7 +57,6 @@ class Milestones:
         current = await self.broadcasts.get(broadcast.id)
         if current.status is BroadcastStatus.RUNNING:
             await self.broadcasts.set_status(broadcast.id, BroadcastStatus.DONE)
-            await self.broadcasts.mark_once(
-                broadcast.id, "done_at", format_rfc3339(self.clock()) or ""
-            )
+            stamp = format_rfc3339(self.clock()) or ""
+            await self.broadcasts.mark_once(broadcast.id, "done_at", stamp)
         return True

@@ -13,9 +13,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from broadcaster.adapters.broadcast_store import BroadcastStore, Move
+from broadcaster.clock import monotonic
 from broadcaster.domain.deliveries import State
 from broadcaster.domain.send_errors import Action, Verdict, backoff, pair_backoff
 from broadcaster.metrics import MESSAGE_ERRORS, MESSAGES
+
+MAX_AGE_SECONDS = 0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,17 +88,20 @@ class OutcomeWriter:
         self._batch = batch
         self._pending: list[Result] = []
         self._lock = asyncio.Lock()
+        self._flushed_at = monotonic()
 
     async def add(self, result: Result) -> None:
         self._pending.append(result)
         if result.verdict is not None:
             where = "sync" if result.verdict.code else "transport"
             MESSAGE_ERRORS.labels(self._kind, str(result.verdict.code), where).inc()
-        if len(self._pending) >= self._batch:
+        # by size for throughput, by age so that reports and milestones stay current
+        if len(self._pending) >= self._batch or monotonic() - self._flushed_at > MAX_AGE_SECONDS:
             await self.flush()
 
     async def flush(self) -> None:
         async with self._lock:
+            self._flushed_at = monotonic()
             pending, self._pending = self._pending, []
             if not pending:
                 return

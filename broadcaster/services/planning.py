@@ -39,7 +39,7 @@ from broadcaster.domain.templates import Kind
 from broadcaster.domain.timefmt import format_rfc3339
 from broadcaster.errors import Conflict, InputError, NotFound
 from broadcaster.ports import JobQueue
-from broadcaster.services.sending import chunk_job_ids
+from broadcaster.services.chunk_queue import queue_due_chunks
 
 logger = logging.getLogger(__name__)
 SYSTEM = Actor("broadcaster", "system")
@@ -172,7 +172,5 @@ class Planner:
                 continue
 
     async def queue_chunks(self, broadcast: Broadcast) -> None:
-        for chunk, job_id in chunk_job_ids(broadcast):
-            await self.queue.enqueue(
-                "send_chunk", broadcast.id, chunk, broadcast.generation, job_id=job_id
-            )
+        window = self.settings.broadcast.parallel_chunks
+        await queue_due_chunks(self.broadcasts, self.queue, broadcast, window)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +39,9 @@ from broadcaster.domain.senders import choose_sender
 from broadcaster.domain.timefmt import format_rfc3339
 from broadcaster.errors import InputError
 from broadcaster.metrics import SEND_DURATION, SENDER_PAUSED, THROTTLED
+from broadcaster.ports import JobQueue
 from broadcaster.rendering import Renderer
+from broadcaster.services.chunk_queue import enqueue_chunk
 from broadcaster.services.context import customer_context, incident_context
 from broadcaster.services.milestones import Milestones
 from broadcaster.services.outcomes import Decision, OutcomeWriter, Result, decide
@@ -63,6 +64,7 @@ class SendingDeps:
     pacers: Pacers
     holds: Holds
     milestones: Milestones
+    queue: JobQueue
     in_flight: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(64))
 
 
@@ -108,6 +110,7 @@ class ChunkSender:
         self._sent = 0
         self._stop = ""
         self._cache: dict[tuple[Any, ...], str] = {}
+        self._released = False
         self._writer = OutcomeWriter(
             deps.broadcasts, broadcast.id, broadcast.kind.value, self._applied
         )
@@ -124,6 +127,8 @@ class ChunkSender:
             view = await deps.broadcasts.chunk(self._broadcast, self._chunk)
             now_ms = self._now_ms()
             ready, earliest = due_now(view, now_ms)
+            if State.PENDING not in view.states:
+                await self._release_next_chunk()
             if not ready:
                 wait = None if earliest is None else max(0.05, (earliest - now_ms) / 1000)
                 return ChunkReport(self._sent, wait)
@@ -133,6 +138,13 @@ class ChunkSender:
                 return ChunkReport(self._sent, 10.0 if self._stop == "hold" else None, self._stop)
             if monotonic() - started > soft_deadline:
                 return ChunkReport(self._sent, 0.0, "soft_deadline")
+
+    async def _release_next_chunk(self) -> None:
+        """Every recipient here has been tried once: let the next chunk of the window start."""
+        if not self._released:
+            self._released = True
+            window = self._deps.settings.broadcast.parallel_chunks
+            await enqueue_chunk(self._deps.queue, self._broadcast, self._chunk + window)
 
     def _now_ms(self) -> int:
         return int(self._deps.clock().timestamp() * 1000)
@@ -229,6 +241,8 @@ class ChunkSender:
             try:
                 await deps.cloud.send(number, item.payload)
                 self._sent += 1
+                if self._sent == 1:
+                    await deps.milestones.first_message(self._broadcast)
             except SendFailed as failure:
                 verdict = failure.verdict
             SEND_DURATION.observe(monotonic() - began)
@@ -284,13 +298,6 @@ async def send_chunk(
     if report.wait is None and not report.stopped:
         await deps.milestones.maybe_done(broadcast)
     return report
-
-
-def chunk_job_ids(broadcast: Broadcast) -> Sequence[tuple[int, str]]:
-    return [
-        (chunk, f"send:{broadcast.id}:{chunk}:g{broadcast.generation}")
-        for chunk in range(broadcast.chunks)
-    ]
 
 
 __all__ = ["ChunkReport", "ChunkSender", "Decision", "SendingDeps", "send_chunk"]

@@ -1,134 +1,19 @@
-"""A whole deployment in one test process: simulator, HTTP server, worker, private Redis.
-
-The server listens on a real socket because the simulator posts its signed status webhooks
-to it, exactly as Meta would. The worker is arq's real Worker running as a task.
-"""
+"""The end-to-end tests run the same in-process deployment as the demo."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import dataclasses
-import signal
-from collections.abc import AsyncIterator, Callable, Sequence
-from pathlib import Path
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-import aiohttp
-from aiohttp import web
-from arq.worker import Worker
-
-from broadcaster.adapters.template_files import load_catalog
-from broadcaster.bootstrap import Deps, build_deps
 from broadcaster.config import Settings
+from broadcaster.demo_data import sample_customers
 from broadcaster.domain.customers import Customer
-from broadcaster.embedded_redis import free_port
-from broadcaster.simulator import RunningSimulator, SimulatorConfig, run_simulator
-from broadcaster.simulator.from_catalog import approved_templates
-from broadcaster.typed_config import Secret
-from broadcaster.web.app import create_app
-from broadcaster.worker import create_worker
+from broadcaster.local_stack import LocalStack, local_stack
+from broadcaster.simulator import SimulatorConfig
+from tests.conftest import REPO
 
-REPO = Path(__file__).resolve().parents[2]
-TOKEN = "e2e-admin-token"
-REGIONS = ("jkt-selatan", "jkt-utara", "bandung", "surabaya")
-TIERS = ("platinum", "gold", "silver", "standard")
-FIRST_NAMES = ("Siti", "Budi", "Agus", "Dewi", "Rina", "Joko", "Made", "Putu", "Anna", "Tom")
-
-
-def sample_customers(count: int, start: int = 0) -> list[Customer]:
-    """Deterministic customers: Indonesian and English speakers, four regions, four tiers."""
-    out = []
-    for i in range(start, start + count):
-        english = i % 5 == 0
-        out.append(
-            Customer(
-                customer_id=f"C{i:06d}",
-                phone=f"+62812{i:07d}",
-                opt_in=i % 20 != 7,
-                name=f"{FIRST_NAMES[i % len(FIRST_NAMES)]} {i}",
-                language="en" if english else "id",
-                timezone="Asia/Jakarta",
-                tier=TIERS[(i * 7) % 4],
-                attributes={"region": REGIONS[i % 4], "service": "fiber" if i % 3 else "mobile"},
-            )
-        )
-    return out
-
-
-@dataclasses.dataclass
-class Stack:
-    settings: Settings
-    deps: Deps
-    sim: RunningSimulator
-    api_url: str
-    session: aiohttp.ClientSession
-    worker: Worker | None = None
-    worker_task: asyncio.Task[None] | None = None
-
-    async def call(self, method: str, path: str, body: Any = None) -> Any:
-        async with self.session.request(method, self.api_url + path, json=body) as response:
-            data = await response.json()
-            if response.status >= 400:
-                raise AssertionError(f"{method} {path}: {response.status} {data}")
-            return data
-
-    async def report(self, incident_id: str) -> dict[str, Any]:
-        report: dict[str, Any] = await self.call("GET", f"/api/v1/incidents/{incident_id}/report")
-        return report
-
-    async def wait_for(self, predicate: Callable[[], Any], limit: float = 60) -> Any:
-        """Poll ``predicate`` (sync or async) until it returns something truthy.
-
-        ``limit`` only stops a broken run from hanging; no test asserts on how long it took.
-        """
-        async with asyncio.timeout(limit):
-            while True:
-                result = predicate()
-                if asyncio.iscoroutine(result):
-                    result = await result
-                if result:
-                    return result
-                await asyncio.sleep(0.1)
-
-    def start_worker(self, **overrides: Any) -> None:
-        options = {"handle_signals": False, "poll_delay": 0.05}
-        options.update(overrides)
-        self.worker = create_worker(self.settings, self.settings.redis.url, **options)
-        self.worker_task = asyncio.create_task(self.worker.async_run())
-
-    async def stop_worker(self) -> None:
-        if self.worker is not None and self.worker_task is not None:
-            self.worker.handle_sig(signal.SIGINT)
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.worker_task
-            await self.worker.close()
-            self.worker = None
-            self.worker_task = None
-
-
-def stack_settings(
-    base: Settings, redis_url: str, sim: RunningSimulator, http_port: int, **whatsapp: Any
-) -> Settings:
-    config = sim.simulator.config
-    wa = dataclasses.replace(
-        base.whatsapp,
-        api_base_url=sim.url,
-        access_token=Secret(config.access_token),
-        app_secret=Secret(config.app_secret),
-        verify_token=Secret("e2e-verify"),
-        phone_number_ids=list(config.phone_number_ids),
-        waba_id=config.waba_id,
-        **whatsapp,
-    )
-    return dataclasses.replace(
-        base,
-        redis=dataclasses.replace(base.redis, url=redis_url, url_was_set=True),
-        http=dataclasses.replace(base.http, port=http_port),
-        worker=dataclasses.replace(base.worker, metrics_port=free_port()),
-        api=dataclasses.replace(base.api, bootstrap_token=Secret(TOKEN)),
-        whatsapp=wa,
-    )
+__all__ = ["LocalStack", "running_stack", "sample_customers"]
 
 
 @contextlib.asynccontextmanager
@@ -138,26 +23,8 @@ async def running_stack(
     sim_config: SimulatorConfig | None = None,
     customers: Sequence[Customer] = (),
     **whatsapp: Any,
-) -> AsyncIterator[Stack]:
-    catalog, problems = load_catalog(REPO / "templates")
-    assert not problems
-    http_port = free_port()
-    config = sim_config or SimulatorConfig()
-    config.templates = approved_templates(catalog)
-    config.webhook_url = f"http://127.0.0.1:{http_port}/webhooks/whatsapp"
-    async with run_simulator(config) as sim:
-        settings = stack_settings(base, redis_url, sim, http_port, **whatsapp)
-        async with build_deps(settings, redis_url) as deps:
-            runner = web.AppRunner(create_app(deps), access_log=None, handle_signals=False)
-            await runner.setup()
-            await web.TCPSite(runner, "127.0.0.1", http_port).start()
-            headers = {"Authorization": f"Bearer {TOKEN}"}
-            async with aiohttp.ClientSession(headers=headers) as session:
-                stack = Stack(settings, deps, sim, f"http://127.0.0.1:{http_port}", session)
-                if customers:
-                    await deps.directory.upsert(list(customers))
-                try:
-                    yield stack
-                finally:
-                    await stack.stop_worker()
-                    await runner.cleanup()
+) -> AsyncIterator[LocalStack]:
+    async with local_stack(base, redis_url, sim_config, REPO, **whatsapp) as stack:
+        if customers:
+            await stack.deps.directory.upsert(list(customers))
+        yield stack
