@@ -1,0 +1,39 @@
+# One image for both processes: `broadcaster serve` (default) and `broadcaster worker`.
+# Build: docker build --build-arg COMMIT=$(git rev-parse --short HEAD) -t outage-broadcaster .
+
+FROM python:3.11-slim-bookworm AS build
+WORKDIR /src
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
+COPY pyproject.toml README.md LICENSE ./
+COPY broadcaster ./broadcaster
+RUN python -m venv /opt/venv \
+    && /opt/venv/bin/pip install --upgrade pip \
+    && /opt/venv/bin/pip install .
+
+FROM python:3.11-slim-bookworm
+ARG COMMIT=unknown
+ARG VERSION=0.1.0
+LABEL org.opencontainers.image.title="outage-broadcaster" \
+      org.opencontainers.image.description="Proactive outage notifications on WhatsApp" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${COMMIT}" \
+      org.opencontainers.image.licenses="Apache-2.0"
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    BROADCASTER_COMMIT=${COMMIT} \
+    BROADCASTER_HTTP__HOST=0.0.0.0 \
+    BROADCASTER_WORKER__METRICS_HOST=0.0.0.0
+RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin broadcaster
+WORKDIR /app
+COPY --from=build /opt/venv /opt/venv
+COPY --chown=broadcaster:broadcaster config.toml ./
+COPY --chown=broadcaster:broadcaster templates ./templates
+COPY --chown=broadcaster:broadcaster segments ./segments
+USER broadcaster
+EXPOSE 8080 9091
+# /healthz answers on the server's port; the worker's compose service overrides the check
+HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
+    CMD python -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=2)" || exit 1
+ENTRYPOINT ["broadcaster"]
+CMD ["serve"]
