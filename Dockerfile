@@ -21,7 +21,7 @@ LABEL org.opencontainers.image.title="outage-broadcaster" \
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    BROADCASTER_COMMIT=${COMMIT} \
+    BROADCASTER_APP__COMMIT=${COMMIT} \
     BROADCASTER_HTTP__HOST=0.0.0.0 \
     BROADCASTER_WORKER__METRICS_HOST=0.0.0.0
 RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin broadcaster

@@ -32,6 +32,7 @@ class AppSettings:
     default_timezone: str = "Asia/Jakarta"
     default_phone_region: str = "ID"
     public_url: str = "http://127.0.0.1:8080"
+    commit: str = ""  # set by the container image; /healthz reports it
 
     def problems(self) -> list[tuple[str, str]]:
         from zoneinfo import available_timezones

@@ -19,7 +19,8 @@ routes = web.RouteTableDef()
 
 @routes.get("/healthz")
 async def healthz(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok", "version": __version__})
+    commit = request.app[DEPS].settings.app.commit
+    return web.json_response({"status": "ok", "version": __version__, "commit": commit})
 
 
 @routes.get("/readyz")
