@@ -213,6 +213,7 @@ class SimulatorSettings:
     # where the simulator posts signed status webhooks and inbound messages
     webhook_url: str = "http://127.0.0.1:8080/webhooks/whatsapp"
     messages_per_second: int = 80
+    pair_interval: timedelta = timedelta(seconds=6)
 
 
 @dataclass(frozen=True)

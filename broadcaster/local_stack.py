@@ -33,6 +33,21 @@ from broadcaster.worker import create_worker
 LOCAL_TOKEN = "local-admin-token"  # noqa: S105 - only ever valid on this process's loopback
 
 
+async def wait_until(predicate: Callable[[], Any], limit: float = 60, every: float = 0.1) -> Any:
+    """Poll ``predicate`` (sync or async) until it returns something truthy; return that.
+
+    ``limit`` only stops a broken run from hanging; nothing asserts on how long it took.
+    """
+    async with asyncio.timeout(limit):
+        while True:
+            result = predicate()
+            if asyncio.iscoroutine(result):
+                result = await result
+            if result:
+                return result
+            await asyncio.sleep(every)
+
+
 @dataclasses.dataclass
 class LocalStack:
     settings: Settings
@@ -61,18 +76,7 @@ class LocalStack:
         return report
 
     async def wait_for(self, predicate: Callable[[], Any], limit: float = 60) -> Any:
-        """Poll ``predicate`` (sync or async) until it returns something truthy.
-
-        ``limit`` only stops a broken run from hanging; nothing asserts on how long it took.
-        """
-        async with asyncio.timeout(limit):
-            while True:
-                result = predicate()
-                if asyncio.iscoroutine(result):
-                    result = await result
-                if result:
-                    return result
-                await asyncio.sleep(0.1)
+        return await wait_until(predicate, limit)
 
     def start_worker(self, **overrides: Any) -> None:
         options: dict[str, Any] = {"handle_signals": False, "poll_delay": 0.05}

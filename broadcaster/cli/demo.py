@@ -49,6 +49,7 @@ def run_simulator(args: argparse.Namespace, settings: Settings) -> int:
     config = SimulatorConfig(
         templates=approved_templates(catalog),
         messages_per_second=sim.messages_per_second,
+        pair_interval_s=sim.pair_interval.total_seconds(),
         webhook_url=None if args.no_webhooks else sim.webhook_url,
     )
     if wa.access_token:

@@ -27,7 +27,7 @@ from broadcaster.adapters.directory import Directory
 from broadcaster.adapters.holds import Holds
 from broadcaster.adapters.incident_store import IncidentStore
 from broadcaster.adapters.keys import Keys
-from broadcaster.adapters.rate_limiter import Pacers
+from broadcaster.adapters.rate_limiter import STALE_SLOT_SECONDS, Pacers
 from broadcaster.adapters.whatsapp import CloudApi, SendFailed, template_payload
 from broadcaster.clock import Clock, monotonic
 from broadcaster.config import Settings
@@ -231,9 +231,15 @@ class ChunkSender:
 
     async def _send_one(self, item: _Item, number: str, slot: float, attempt: int) -> None:
         deps = self._deps
-        delay = slot - monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
+        pacer = deps.pacers[number]
+        while True:
+            delay = slot - monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if monotonic() - slot <= STALE_SLOT_SECONDS:
+                break
+            # woke up late (a busy event loop): sending now would bunch with the next slots
+            slot = (await pacer.take(1))[0]
         item.payload["biz_opaque_callback_data"] = f"{self._broadcast.id}|{item.index}|{attempt}"
         verdict: Verdict | None = None
         async with deps.in_flight:

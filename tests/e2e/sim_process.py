@@ -1,0 +1,72 @@
+"""The simulator in a process of its own: it times arrivals on an event loop nobody else uses."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from broadcaster.embedded_redis import free_port
+from tests.conftest import REPO
+
+TOKEN = "sim-access-token"
+NUMBER = "1000000000001"
+
+
+class SimProcess:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def report(self, messages: bool = False) -> dict[str, Any]:
+        query = "?messages=1" if messages else ""
+        with urllib.request.urlopen(f"{self.url}/_sim/report{query}", timeout=30) as response:
+            data: dict[str, Any] = json.loads(response.read())
+            return data
+
+
+@contextlib.contextmanager
+def simulator_process(
+    logs: Path,
+    messages_per_second: int = 80,
+    webhook_url: str | None = None,
+    pair_interval: str = "0s",
+) -> Iterator[SimProcess]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BROADCASTER_")}
+    env |= {
+        "BROADCASTER_SIMULATOR__MESSAGES_PER_SECOND": str(messages_per_second),
+        "BROADCASTER_SIMULATOR__PAIR_INTERVAL": pair_interval,
+        "BROADCASTER_WHATSAPP__ACCESS_TOKEN": TOKEN,
+        "BROADCASTER_WHATSAPP__APP_SECRET": "sim-app-secret",
+        "BROADCASTER_WHATSAPP__PHONE_NUMBER_IDS": NUMBER,
+        "BROADCASTER_LOG__LEVEL": "WARNING",
+    }
+    args = [sys.executable, "-m", "broadcaster", "simulator", "--port", str(port)]
+    if webhook_url:
+        env["BROADCASTER_SIMULATOR__WEBHOOK_URL"] = webhook_url
+    else:
+        args.append("--no-webhooks")
+    with (
+        (logs / "simulator.log").open("wb") as sink,
+        subprocess.Popen(args, cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT) as process,
+    ):
+        url = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(200):
+                try:
+                    urllib.request.urlopen(url + "/healthz", timeout=1).close()
+                    break
+                except OSError:
+                    assert process.poll() is None, (logs / "simulator.log").read_text()
+                    time.sleep(0.05)
+            yield SimProcess(url)
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
