@@ -37,6 +37,7 @@ def simulator_process(
     messages_per_second: int = 80,
     webhook_url: str | None = None,
     pair_interval: str = "0s",
+    app_secret: str = "sim-app-secret",
 ) -> Iterator[SimProcess]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("BROADCASTER_")}
@@ -44,7 +45,7 @@ def simulator_process(
         "BROADCASTER_SIMULATOR__MESSAGES_PER_SECOND": str(messages_per_second),
         "BROADCASTER_SIMULATOR__PAIR_INTERVAL": pair_interval,
         "BROADCASTER_WHATSAPP__ACCESS_TOKEN": TOKEN,
-        "BROADCASTER_WHATSAPP__APP_SECRET": "sim-app-secret",
+        "BROADCASTER_WHATSAPP__APP_SECRET": app_secret,
         "BROADCASTER_WHATSAPP__PHONE_NUMBER_IDS": NUMBER,
         "BROADCASTER_LOG__LEVEL": "WARNING",
     }
@@ -70,3 +71,23 @@ def simulator_process(
         finally:
             process.terminate()
             process.wait(timeout=10)
+
+
+def set_faults(sim: SimProcess, **faults: Any) -> None:
+    request = urllib.request.Request(
+        f"{sim.url}/_sim/faults",
+        data=json.dumps(faults).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    urllib.request.urlopen(request, timeout=10).close()
+
+
+def set_token(sim: SimProcess, token: str) -> None:
+    request = urllib.request.Request(
+        f"{sim.url}/_sim/token",
+        data=json.dumps({"access_token": token}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    urllib.request.urlopen(request, timeout=10).close()
