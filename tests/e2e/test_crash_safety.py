@@ -17,15 +17,17 @@ from datetime import timedelta
 
 import pytest
 
-from broadcaster.bootstrap import build_deps
+from broadcaster.adapters.broadcast_store import Broadcast
+from broadcaster.bootstrap import Deps, build_deps
 from broadcaster.demo_data import sample_customers
+from broadcaster.domain.customers import Customer
 from broadcaster.domain.incidents import Actor, Declaration, Severity
 from broadcaster.local_stack import wait_until
 from broadcaster.services.sending import CLAIM_BATCH
 from broadcaster.typed_config import Secret
 from tests.conftest import APP_SECRET
 from tests.e2e.server import serving
-from tests.e2e.sim_process import NUMBER, TOKEN, set_faults, simulator_process
+from tests.e2e.sim_process import NUMBER, TOKEN, SimProcess, set_faults, simulator_process
 from tests.e2e.workers import worker_processes
 
 KILLS = 3
@@ -72,9 +74,7 @@ async def test_sigkilled_worker_loses_nobody_and_duplicates_stay_bounded(
                 notice = await wait_until(lambda: first_notice(deps, incident.id), limit=60)
                 for kill in range(KILLS):
                     threshold = notice.total * (kill + 1) / (KILLS + 1)
-                    await wait_until(
-                        lambda t=threshold: sim.report()["accepted"] >= t, limit=240, every=0.05
-                    )
+                    await wait_until(partial(accepted_at_least, sim, threshold), 240, 0.05)
                     await asyncio.sleep(rng.uniform(0, 0.3))
                     workers.kill(0)
                     workers.restart(0)
@@ -110,12 +110,16 @@ async def test_sigkilled_worker_loses_nobody_and_duplicates_stay_bounded(
     assert tally.sent == notice.total
 
 
-async def first_notice(deps, incident_id):
+async def first_notice(deps: Deps, incident_id: str) -> Broadcast | None:
     broadcasts = await deps.broadcasts.for_incident(incident_id)
     return broadcasts[0] if broadcasts else None
 
 
-def await_customers(total: int):
+def accepted_at_least(sim: SimProcess, count: float) -> bool:
+    return bool(sim.report()["accepted"] >= count)
+
+
+def await_customers(total: int) -> list[Customer]:
     customers = [c for c in sample_customers(21_053) if c.opt_in]
     assert len(customers) == total
     return customers
