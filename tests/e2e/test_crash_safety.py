@@ -14,6 +14,7 @@ import dataclasses
 import random
 from collections import Counter
 from datetime import timedelta
+from functools import partial
 
 import pytest
 
