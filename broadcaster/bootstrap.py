@@ -30,6 +30,7 @@ from broadcaster.adapters.template_files import load_catalog
 from broadcaster.adapters.whatsapp import CloudApi
 from broadcaster.clock import Clock, utc_now
 from broadcaster.config import Settings
+from broadcaster.domain.pricing import PriceTable
 from broadcaster.domain.segments import Segment
 from broadcaster.errors import ConfigError
 from broadcaster.rendering import Renderer
@@ -62,6 +63,13 @@ class Deps:
     incidents: IncidentService
     planner: Planner
     sending: SendingDeps
+
+
+def price_table(settings: Settings) -> PriceTable:
+    p = settings.pricing
+    prices = {"utility": p.utility, "marketing": p.marketing}
+    prices |= {"authentication": p.authentication, "service": p.service}
+    return PriceTable(p.currency, prices)
 
 
 def load_assets(settings: Settings, root: Path = Path()) -> tuple[dict[str, Segment], Renderer]:
@@ -99,8 +107,19 @@ async def build_deps(
         holds = Holds(redis, keys)
         rates = {k: v * wa.rate_safety for k, v in wa.per_number_rate.items()}
         pacers = Pacers(redis, keys, rates, wa.messages_per_second * wa.rate_safety)
+        prices = price_table(settings)
         planner = Planner(
-            settings, clock, redis, keys, incident_store, broadcasts, audiences, segments, queue
+            settings,
+            clock,
+            redis,
+            keys,
+            incident_store,
+            broadcasts,
+            audiences,
+            segments,
+            queue,
+            renderer,
+            prices,
         )
         sending = SendingDeps(
             settings=settings,
@@ -115,6 +134,7 @@ async def build_deps(
             holds=holds,
             milestones=Milestones(broadcasts, incident_store, clock),
             queue=queue,
+            prices=prices,
             in_flight=asyncio.Semaphore(wa.max_in_flight),
         )
         yield Deps(

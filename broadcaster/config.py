@@ -179,6 +179,34 @@ class InboundSettings:
     opt_in_keywords: dict[str, list[str]] = field(default_factory=_opt_in_words)
 
 
+def _utility_prices() -> dict[str, float]:
+    # USD per delivered message, Meta's base rates effective 1 Jan 2026 (whatsapp.md §6)
+    return {"62": 0.025, "91": 0.0014, "55": 0.0068, "44": 0.022, "1": 0.0034, "default": 0.02}
+
+
+def _marketing_prices() -> dict[str, float]:
+    return {"62": 0.0411, "91": 0.0118, "55": 0.0625, "44": 0.0529, "1": 0.025, "default": 0.05}
+
+
+@dataclass(frozen=True)
+class PricingSettings:
+    currency: str = "USD"
+    utility: dict[str, float] = field(default_factory=_utility_prices)
+    marketing: dict[str, float] = field(default_factory=_marketing_prices)
+    authentication: dict[str, float] = field(default_factory=lambda: {"default": 0.02})
+    service: dict[str, float] = field(default_factory=lambda: {"default": 0.0})
+
+    def problems(self) -> list[tuple[str, str]]:
+        out = []
+        for name in ("utility", "marketing", "authentication", "service"):
+            table = getattr(self, name)
+            if "default" not in table:
+                out.append((name, "needs a 'default' price"))
+            if any(price < 0 for price in table.values()):
+                out.append((name, "prices must not be negative"))
+        return out
+
+
 @dataclass(frozen=True)
 class ApiSettings:
     bootstrap_token: Secret = Secret("")
@@ -226,6 +254,7 @@ class Settings:
     whatsapp: WhatsAppSettings = field(default_factory=WhatsAppSettings)
     broadcast: BroadcastSettings = field(default_factory=BroadcastSettings)
     inbound: InboundSettings = field(default_factory=InboundSettings)
+    pricing: PricingSettings = field(default_factory=PricingSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
     tiers: TierSettings = field(default_factory=TierSettings)
     paths: PathSettings = field(default_factory=PathSettings)

@@ -18,7 +18,11 @@ from redis.asyncio.client import Pipeline
 
 from broadcaster.adapters.keys import Keys
 from broadcaster.adapters.redis_connection import Redis, awaited
-from broadcaster.domain.customers import LANGUAGE_ATTRIBUTE, TIER_ATTRIBUTE
+from broadcaster.domain.customers import (
+    CALLING_CODE_ATTRIBUTE,
+    LANGUAGE_ATTRIBUTE,
+    TIER_ATTRIBUTE,
+)
 from broadcaster.domain.segments import AllOf, AnyOf, Equals, Not, Prefix, Rule
 
 SCRATCH_TTL_SECONDS = 120
@@ -69,6 +73,7 @@ class AudienceSummary:
     holdout: int
     by_tier: dict[str, int] = field(default_factory=dict)
     by_language: dict[str, int] = field(default_factory=dict)
+    by_calling_code: dict[str, int] = field(default_factory=dict)
     sample: list[int] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
@@ -79,6 +84,7 @@ class AudienceSummary:
             "holdout": self.holdout,
             "by_tier": self.by_tier,
             "by_language": self.by_language,
+            "by_calling_code": self.by_calling_code,
         }
 
 
@@ -128,6 +134,7 @@ class Audiences:
             affected, count = (await pipe.execute())[-2:]
             by_tier, ordered = await self._tier_order(eligible, scratch)
             by_language = await self._counts(eligible, LANGUAGE_ATTRIBUTE, scratch)
+            by_calling_code = await self._counts(eligible, CALLING_CODE_ATTRIBUTE, scratch)
             send, held = _split(ordered, seed, holdout_per_million)
             await self._write(destination, eligible, send, held)
         finally:
@@ -139,6 +146,7 @@ class Audiences:
             holdout=len(held),
             by_tier=by_tier,
             by_language=by_language,
+            by_calling_code=by_calling_code,
             sample=send[:sample_size],
         )
 

@@ -24,6 +24,8 @@ from broadcaster.domain.deliveries import CLAIMABLE, State, Tally, source_mask
 from broadcaster.domain.templates import Kind
 from broadcaster.errors import NotFound
 
+RATE_WINDOW_SECONDS = 60
+
 
 class BroadcastStatus(StrEnum):
     RUNNING = "running"
@@ -89,6 +91,7 @@ class Move:
     attempt: int = 0
     attempt_rule: int = 0
     due_ms: int = 0
+    charge: float = 0.0  # what Meta charges once this message first counts as delivered
 
 
 class BroadcastStore:
@@ -96,6 +99,7 @@ class BroadcastStore:
         self._redis = redis
         self._keys = keys
         self._claim = script(redis, "claim")
+        self._categories: dict[str, str] = {}
         self._transition = script(redis, "transition")
 
     def _state_keys(self, broadcast_id: str) -> list[str]:
@@ -242,18 +246,55 @@ class BroadcastStore:
         self, broadcast_id: str, moves: Iterable[Move]
     ) -> list[tuple[int, State, State]]:
         """Apply transitions the state machine allows; return ``(index, old, new)`` made."""
+        made, _ = await self.move_and_charge(broadcast_id, moves)
+        return made
+
+    async def move_and_charge(
+        self, broadcast_id: str, moves: Iterable[Move]
+    ) -> tuple[list[tuple[int, State, State]], float]:
+        """``move``, also adding the delivered messages' charges to the broadcast's cost."""
         args: list[Any] = [0]
         for m in moves:
             args += [m.index, int(m.target), source_mask(m.target), m.attempt, m.attempt_rule]
-            args.append(m.due_ms)
-        args[0] = (len(args) - 1) // 6
+            args += [m.due_ms, m.charge]
+        args[0] = (len(args) - 1) // 7
         if args[0] == 0:
-            return []
-        flat = await self._transition(keys=self._state_keys(broadcast_id), args=args)
-        return [
+            return [], 0.0
+        keys = [*self._state_keys(broadcast_id), self._keys.broadcast(broadcast_id)]
+        charged, *flat = await self._transition(keys=keys, args=args)
+        made = [
             (int(flat[i]), State(int(flat[i + 1])), State(int(flat[i + 2])))
             for i in range(0, len(flat), 3)
         ]
+        return made, float(charged)
+
+    async def record_progress(
+        self, broadcast_id: str, accepted: int, cost: float, now_s: int
+    ) -> None:
+        """Count accepted messages per second (for the current rate) and their expected cost."""
+        k = self._keys
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.hincrby(k.rate_buckets(broadcast_id), str(now_s), accepted)
+        pipe.expire(k.rate_buckets(broadcast_id), RATE_WINDOW_SECONDS * 2)
+        if cost:
+            pipe.hincrbyfloat(k.broadcast(broadcast_id), "cost_estimated", cost)
+        await pipe.execute()
+
+    async def rate(self, broadcast_id: str, now_s: int) -> float:
+        """Messages accepted per second over the last minute."""
+        buckets = await awaited(self._redis.hgetall(self._keys.rate_buckets(broadcast_id)))
+        recent = [int(v) for k, v in buckets.items() if now_s - int(k) < RATE_WINDOW_SECONDS]
+        return round(sum(recent) / RATE_WINDOW_SECONDS, 2)
+
+    async def category(self, broadcast_id: str) -> str:
+        """The template category the broadcast sends (cached: it never changes)."""
+        if broadcast_id not in self._categories:
+            estimate = await self.meta_field(broadcast_id, "estimate")
+            category = str(json.loads(estimate or "{}").get("category", "")).lower()
+            if len(self._categories) > 10_000:
+                self._categories.clear()
+            self._categories[broadcast_id] = category
+        return self._categories[broadcast_id]
 
     async def held(self, broadcast_id: str) -> list[int]:
         return unpack(await awaited(self._redis.get(self._keys.held(broadcast_id))) or b"")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from broadcaster.adapters.keys import Keys
 from broadcaster.adapters.lua import script
 from broadcaster.adapters.redis_connection import Redis, awaited
-from broadcaster.domain.customers import Customer
+from broadcaster.domain.customers import Customer, calling_code
 
 ENTRY_SEPARATOR = "\x1f"
 
@@ -45,6 +45,7 @@ def _decode(flat: dict[bytes, bytes]) -> Customer | None:
 def _encode(customer: Customer) -> list[str]:
     fields = {"name": customer.name, "lang": customer.language, "tz": customer.timezone}
     fields["tier"] = customer.tier
+    fields["cc"] = calling_code(customer.phone)
     fields.update({f"a:{k}": v for k, v in customer.attributes.items() if v != ""})
     entries = [f"{a}{ENTRY_SEPARATOR}{v}" for a, v in customer.index_entries()]
     args = [customer.customer_id, customer.content_hash(), customer.phone]

@@ -120,6 +120,10 @@ class Keys:
     def counts(self, broadcast_id: str) -> str:
         return f"{self.prefix}:bc:{broadcast_id}:n"
 
+    def rate_buckets(self, broadcast_id: str) -> str:
+        """Hash unix second -> messages accepted then (expires a minute after the last)."""
+        return f"{self.prefix}:bc:{broadcast_id}:rate"
+
     @property
     def active_broadcasts(self) -> str:
         return f"{self.prefix}:bcs:active"

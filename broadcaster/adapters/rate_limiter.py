@@ -63,6 +63,20 @@ class Pacer:
         RATE_LIMITER_WAIT.observe(max(0.0, taken[0] - now))
         return taken
 
+    async def wait(self, slot: float) -> None:
+        """Sleep until ``slot``; if we wake up late (a busy event loop), take a fresh slot.
+
+        Sending late on an old slot would bunch with the slots that follow it and could
+        exceed the rate in some one-second window.
+        """
+        while True:
+            delay = slot - monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if monotonic() - slot <= STALE_SLOT_SECONDS:
+                return
+            slot = (await self.take(1))[0]
+
     def give_back(self, slots: list[float]) -> None:
         """Return slots taken but not used (their recipient was not claimable)."""
         for slot in sorted(slots, reverse=True):

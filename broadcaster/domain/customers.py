@@ -7,9 +7,23 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
+
 # Attribute names the directory indexes for segments besides the customer's free attributes.
 TIER_ATTRIBUTE = "tier"
 LANGUAGE_ATTRIBUTE = "language"
+# country calling code of the phone number: prices are per country (whatsapp.md §6)
+CALLING_CODE_ATTRIBUTE = "cc"
+_CALLING_CODES = frozenset(str(code) for code in COUNTRY_CODE_TO_REGION_CODE)
+
+
+def calling_code(phone: str) -> str:
+    """``+6281234567890`` -> ``62``: the country calling code (1 to 3 digits) of an E.164 number."""
+    digits = phone.removeprefix("+")
+    for length in (1, 2, 3):
+        if digits[:length] in _CALLING_CODES:
+            return digits[:length]
+    return ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +66,7 @@ class Customer:
         entries = [(k, v) for k, v in sorted(self.attributes.items()) if v != ""]
         entries.append((TIER_ATTRIBUTE, self.tier))
         entries.append((LANGUAGE_ATTRIBUTE, self.language))
+        entries.append((CALLING_CODE_ATTRIBUTE, calling_code(self.phone)))
         return entries
 
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from broadcaster.adapters.broadcast_store import BroadcastStore, Move
-from broadcaster.clock import monotonic
+from broadcaster.clock import Clock, monotonic
 from broadcaster.domain.deliveries import State
 from broadcaster.domain.send_errors import Action, Verdict, backoff, pair_backoff
-from broadcaster.metrics import MESSAGE_ERRORS, MESSAGES
+from broadcaster.metrics import COST, MESSAGE_ERRORS, MESSAGES
 
 MAX_AGE_SECONDS = 0.2
 
@@ -68,6 +68,7 @@ class Result:
     attempt: int
     decision: Decision
     verdict: Verdict | None
+    price: float = 0.0  # expected cost of this message once delivered
 
 
 class OutcomeWriter:
@@ -79,9 +80,13 @@ class OutcomeWriter:
         broadcast_id: str,
         kind: str,
         on_applied: Callable[[list[tuple[int, State, State]]], Awaitable[None]],
+        clock: Clock,
+        currency: str,
         batch: int = 200,
     ) -> None:
         self._store = store
+        self._clock = clock
+        self._currency = currency
         self._broadcast_id = broadcast_id
         self._kind = kind
         self._on_applied = on_applied
@@ -111,4 +116,11 @@ class OutcomeWriter:
             applied = await self._store.move(self._broadcast_id, moves)
         for _, _, new in applied:
             MESSAGES.labels(self._kind, new.label).inc()
+        # counted from our own results: a status webhook may have moved them on already
+        accepted = [r for r in pending if r.decision.state is State.ACCEPTED]
+        if accepted:
+            cost = sum(r.price for r in accepted)
+            now = int(self._clock().timestamp())
+            await self._store.record_progress(self._broadcast_id, len(accepted), cost, now)
+            COST.labels("estimated", self._currency).inc(cost)
         await self._on_applied(applied)

@@ -34,11 +34,13 @@ from broadcaster.clock import Clock
 from broadcaster.config import Settings
 from broadcaster.domain.deliveries import REACHED
 from broadcaster.domain.incidents import Actor, AuditEntry, Incident, Severity, mark_notified
+from broadcaster.domain.pricing import PriceTable
 from broadcaster.domain.segments import Rule, Segment, union
 from broadcaster.domain.templates import Kind
 from broadcaster.domain.timefmt import format_rfc3339
 from broadcaster.errors import Conflict, InputError, NotFound
 from broadcaster.ports import JobQueue
+from broadcaster.rendering import Renderer
 from broadcaster.services.chunk_queue import queue_due_chunks
 
 logger = logging.getLogger(__name__)
@@ -73,6 +75,8 @@ class Planner:
     audiences: Audiences
     segments: Mapping[str, Segment]
     queue: JobQueue
+    renderer: Renderer
+    prices: PriceTable
 
     async def plan(self, incident_id: str, kind: Kind, tag: str) -> Broadcast | None:
         broadcast_id = f"{incident_id}-{kind.value}-{tag}"
@@ -116,7 +120,8 @@ class Planner:
             total = summary.notified
         else:
             total = await self._follow_on_list(incident, lists)
-            summary = AudienceSummary(total, total, total, 0)
+            countries = await self._notice_countries(incident.id, total)
+            summary = AudienceSummary(total, total, total, 0, by_calling_code=countries)
         broadcast = Broadcast(
             id=broadcast_id,
             incident_id=incident.id,
@@ -126,7 +131,7 @@ class Planner:
             chunk_size=self.settings.broadcast.chunk_size,
             created_at=format_rfc3339(self.clock()) or "",
             context={"revision": incident.revision, "audience": summary.to_dict()},
-            estimate=self._estimate(total),
+            estimate=self._estimate(kind, summary),
         )
         created = await self.broadcasts.create(broadcast, lists)
         if kind is Kind.NOTICE and created:
@@ -152,11 +157,36 @@ class Planner:
         await pipe.execute()
         return len(reached)
 
-    def _estimate(self, total: int) -> dict[str, Any]:
+    def _estimate(self, kind: Kind, summary: AudienceSummary) -> dict[str, Any]:
+        """How long the broadcast takes at the allowed rate, and what it costs if delivered."""
         wa = self.settings.whatsapp
         numbers = max(1, len(wa.phone_number_ids))
         rate = wa.messages_per_second * wa.rate_safety * numbers
-        return {"messages": total, "seconds": round(total / rate, 1) if rate else None}
+        total = summary.notified
+        template = self.renderer.template_for(kind, self.settings.app.default_language)
+        category = template.category.value if template else "utility"
+        share = total / summary.eligible if summary.eligible else 0.0
+        return {
+            "messages": total,
+            "seconds": round(total / rate, 1) if rate else None,
+            "cost": self.prices.estimate(category, summary.by_calling_code, share),
+            "currency": self.prices.currency,
+            "category": category,
+        }
+
+    async def _notice_countries(self, incident_id: str, total: int) -> dict[str, int]:
+        """Recipients by calling code, scaled from the incident's notices to ``total``."""
+        counts: dict[str, int] = {}
+        notified = 0
+        for earlier in await self.broadcasts.for_incident(incident_id):
+            if earlier.kind is Kind.NOTICE:
+                audience = earlier.context.get("audience", {})
+                notified += int(audience.get("eligible", 0))
+                for code, count in audience.get("by_calling_code", {}).items():
+                    counts[code] = counts.get(code, 0) + int(count)
+        if not notified:
+            return {}
+        return {code: round(count * total / notified) for code, count in counts.items()}
 
     async def _mark_notified(self, incident_id: str) -> None:
         for _ in range(5):

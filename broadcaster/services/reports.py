@@ -13,9 +13,21 @@ from broadcaster.domain.templates import Kind
 MILESTONES = ("first_at", "p50_at", "p95_at", "done_at")
 
 
-async def broadcast_view(store: BroadcastStore, broadcast: Broadcast) -> dict[str, Any]:
+def _money(stored: str | None) -> float:
+    """Costs are summed as floats in Redis: report them to a millionth of the currency unit."""
+    return round(float(stored or 0), 6)
+
+
+async def broadcast_view(store: BroadcastStore, broadcast: Broadcast, now_s: int) -> dict[str, Any]:
     tally = await store.tally(broadcast.id)
     milestones = {m: await store.meta_field(broadcast.id, m) for m in MILESTONES}
+    rate = await store.rate(broadcast.id, now_s)
+    cost = {
+        "currency": broadcast.estimate.get("currency", ""),
+        "estimated": broadcast.estimate.get("cost", 0.0),
+        "sent_estimate": _money(await store.meta_field(broadcast.id, "cost_estimated")),
+        "actual": _money(await store.meta_field(broadcast.id, "cost_actual")),
+    }
     return {
         "id": broadcast.id,
         "kind": broadcast.kind.value,
@@ -24,13 +36,20 @@ async def broadcast_view(store: BroadcastStore, broadcast: Broadcast) -> dict[st
         "recipients": broadcast.total,
         "progress": tally.to_dict(),
         "estimate": broadcast.estimate,
+        "rate_per_second": rate,
+        "seconds_to_finish": round(tally.queued / rate, 1) if rate and tally.queued else None,
+        "cost": cost,
         "created_at": broadcast.created_at,
         **milestones,
     }
 
 
 async def incident_report(
-    incident_id: str, incidents: IncidentStore, broadcasts: BroadcastStore, holds: Holds
+    incident_id: str,
+    incidents: IncidentStore,
+    broadcasts: BroadcastStore,
+    holds: Holds,
+    now_s: int,
 ) -> dict[str, Any]:
     incident = await incidents.get(incident_id)
     by_kind: dict[str, Tally] = {kind.value: EMPTY_TALLY for kind in Kind}
@@ -39,7 +58,7 @@ async def incident_report(
     views = []
     for broadcast in await broadcasts.for_incident(incident_id):
         by_kind[broadcast.kind.value] += await broadcasts.tally(broadcast.id)
-        views.append(await broadcast_view(broadcasts, broadcast))
+        views.append(await broadcast_view(broadcasts, broadcast, now_s))
         if broadcast.kind is Kind.NOTICE:
             summary = broadcast.context.get("audience", {})
             for key in ("affected", "notified", "holdout"):
@@ -47,12 +66,18 @@ async def incident_report(
             for tier, count in summary.get("by_tier", {}).items():
                 by_tier[tier] = by_tier.get(tier, 0) + int(count)
     hold = await holds.get()
+    currencies = {v["cost"]["currency"] for v in views if v["cost"]["currency"]}
     return {
         "incident": incident.to_dict(),
         "audience": {**audience, "by_tier": by_tier},
         "messages": {kind: tally.to_dict() for kind, tally in by_kind.items()},
         "vouchers": {"issued": 0, "total_value": 0, "currency": ""},
         "deflection": {},
+        "cost": {
+            "currency": next(iter(currencies), ""),
+            "estimated": round(sum(v["cost"]["estimated"] for v in views), 4),
+            "actual": round(sum(v["cost"]["actual"] for v in views), 4),
+        },
         "broadcasts": views,
         "sending_hold": None if hold is None else {"reason": hold.reason, "code": hold.code},
     }

@@ -27,13 +27,14 @@ from broadcaster.adapters.directory import Directory
 from broadcaster.adapters.holds import Holds
 from broadcaster.adapters.incident_store import IncidentStore
 from broadcaster.adapters.keys import Keys
-from broadcaster.adapters.rate_limiter import STALE_SLOT_SECONDS, Pacers
+from broadcaster.adapters.rate_limiter import Pacers
 from broadcaster.adapters.whatsapp import CloudApi, SendFailed, template_payload
 from broadcaster.clock import Clock, monotonic
 from broadcaster.config import Settings
-from broadcaster.domain.customers import Customer
+from broadcaster.domain.customers import Customer, calling_code
 from broadcaster.domain.deliveries import CLAIMABLE, TIMED, State
 from broadcaster.domain.incidents import Incident
+from broadcaster.domain.pricing import PriceTable
 from broadcaster.domain.send_errors import Action, Verdict
 from broadcaster.domain.senders import choose_sender
 from broadcaster.domain.timefmt import format_rfc3339
@@ -65,6 +66,7 @@ class SendingDeps:
     holds: Holds
     milestones: Milestones
     queue: JobQueue
+    prices: PriceTable
     in_flight: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(64))
 
 
@@ -83,6 +85,7 @@ class _Item:
     customer: Customer
     number: str
     payload: dict[str, Any]
+    price: float
 
 
 def due_now(view: ChunkView, now_ms: int) -> tuple[list[int], int | None]:
@@ -112,7 +115,12 @@ class ChunkSender:
         self._cache: dict[tuple[Any, ...], str] = {}
         self._released = False
         self._writer = OutcomeWriter(
-            deps.broadcasts, broadcast.id, broadcast.kind.value, self._applied
+            deps.broadcasts,
+            broadcast.id,
+            broadcast.kind.value,
+            self._applied,
+            deps.clock,
+            deps.prices.currency,
         )
 
     async def run(self, soft_deadline: float) -> ChunkReport:
@@ -193,7 +201,9 @@ class ChunkSender:
             logger.warning("no template", extra={"broadcast_id": self._broadcast.id})
             return None
         payload = template_payload(customer.wa_id, message, "")
-        return _Item(index, customer, choose_sender(customer.customer_id, numbers), payload)
+        price = self._deps.prices.price(message.template.category, calling_code(customer.phone))
+        number = choose_sender(customer.customer_id, numbers)
+        return _Item(index, customer, number, payload, price)
 
     async def _drive(self, number: str, queue: list[_Item]) -> None:
         """Claim and send ``queue`` for one sender number, at the pace its slots allow."""
@@ -231,15 +241,7 @@ class ChunkSender:
 
     async def _send_one(self, item: _Item, number: str, slot: float, attempt: int) -> None:
         deps = self._deps
-        pacer = deps.pacers[number]
-        while True:
-            delay = slot - monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            if monotonic() - slot <= STALE_SLOT_SECONDS:
-                break
-            # woke up late (a busy event loop): sending now would bunch with the next slots
-            slot = (await pacer.take(1))[0]
+        await deps.pacers[number].wait(slot)
         item.payload["biz_opaque_callback_data"] = f"{self._broadcast.id}|{item.index}|{attempt}"
         verdict: Verdict | None = None
         async with deps.in_flight:
@@ -261,7 +263,7 @@ class ChunkSender:
         )
         if verdict is not None:
             await self._react(verdict, number)
-        await self._writer.add(Result(item.index, attempt, decision, verdict))
+        await self._writer.add(Result(item.index, attempt, decision, verdict, item.price))
 
     async def _react(self, verdict: Verdict, number: str) -> None:
         """Side effects beyond this recipient: slow the number down, pause, hold."""

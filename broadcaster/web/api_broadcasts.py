@@ -6,6 +6,7 @@ from aiohttp import web
 
 from broadcaster.adapters.broadcast_store import BroadcastStatus
 from broadcaster.adapters.token_store import Role
+from broadcaster.bootstrap import Deps
 from broadcaster.errors import Conflict
 from broadcaster.services.reports import broadcast_view
 from broadcaster.web.keys import DEPS
@@ -14,12 +15,16 @@ from broadcaster.web.roles import requires
 routes = web.RouteTableDef()
 
 
+def _now(deps: Deps) -> int:
+    return int(deps.clock().timestamp())
+
+
 @routes.get("/api/v1/broadcasts/{id}")
 @requires(Role.VIEWER)
 async def show(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
     broadcast = await deps.broadcasts.get(request.match_info["id"])
-    return web.json_response(await broadcast_view(deps.broadcasts, broadcast))
+    return web.json_response(await broadcast_view(deps.broadcasts, broadcast, _now(deps)))
 
 
 @routes.post("/api/v1/broadcasts/{id}/{action:pause|resume|cancel}")
@@ -42,4 +47,4 @@ async def control(request: web.Request) -> web.Response:
         await deps.broadcasts.set_status(broadcast.id, BroadcastStatus.CANCELLED, "commander")
         await deps.queue.enqueue("skip_remaining", broadcast.id, job_id=f"skip:{broadcast.id}")
     updated = await deps.broadcasts.get(broadcast.id)
-    return web.json_response(await broadcast_view(deps.broadcasts, updated))
+    return web.json_response(await broadcast_view(deps.broadcasts, updated, _now(deps)))

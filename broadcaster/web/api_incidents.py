@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from broadcaster.adapters.token_store import Role
+from broadcaster.bootstrap import Deps
 from broadcaster.domain.incidents import (
     Actor,
     Status,
@@ -20,6 +21,10 @@ from broadcaster.web.keys import DEPS
 from broadcaster.web.roles import requires
 
 routes = web.RouteTableDef()
+
+
+def _now(deps: Deps) -> int:
+    return int(deps.clock().timestamp())
 
 
 def _actor(request: web.Request) -> Actor:
@@ -67,7 +72,9 @@ async def show_incident(request: web.Request) -> web.Response:
         {
             **incident.to_dict(),
             "audit": await deps.incident_store.audit(incident.id),
-            "broadcasts": [await broadcast_view(deps.broadcasts, b) for b in broadcasts],
+            "broadcasts": [
+                await broadcast_view(deps.broadcasts, b, _now(deps)) for b in broadcasts
+            ],
         }
     )
 
@@ -127,6 +134,6 @@ async def cancel_incident(request: web.Request) -> web.Response:
 async def report(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
     body = await incident_report(
-        request.match_info["id"], deps.incident_store, deps.broadcasts, deps.holds
+        request.match_info["id"], deps.incident_store, deps.broadcasts, deps.holds, _now(deps)
     )
     return web.json_response(body)

@@ -56,7 +56,7 @@ async def receive(request: web.Request) -> web.Response:
     for update in batch.statuses:
         if update.timestamp:
             WEBHOOK_INTAKE_LAG.labels(SOURCE).observe(max(0.0, now - update.timestamp))
-    report = await apply_statuses(deps.broadcasts, batch.statuses)
+    report = await apply_statuses(deps.broadcasts, batch.statuses, deps.sending.prices)
     WEBHOOK_EVENTS.labels(SOURCE, "accepted").inc(report.applied)
     WEBHOOK_EVENTS.labels(SOURCE, "duplicate").inc(report.ignored)
     WEBHOOK_EVENTS.labels(SOURCE, "ignored").inc(report.unmatched + len(batch.other_fields))

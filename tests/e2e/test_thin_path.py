@@ -46,5 +46,14 @@ async def test_a_declared_outage_reaches_every_eligible_customer_once(settings, 
         order = ["platinum", "gold", "silver", "standard"]
         assert tiers == sorted(tiers, key=order.index), "higher tiers are messaged first"
 
+        # Indonesian numbers, utility template: $0.025 each, charged once delivered
+        assert report["cost"]["estimated"] == round(len(expected) * 0.025, 4)
+        assert report["cost"]["actual"] == round(
+            report["messages"]["notice"]["delivered"] * 0.025, 4
+        )
+        notice = report["broadcasts"][0]
+        assert notice["estimate"]["seconds"] > 0
+        assert notice["cost"]["sent_estimate"] == report["cost"]["estimated"]
+
         metrics = await (await stack.session.get(stack.api_url + "/metrics")).text()
         assert 'broadcaster_messages_total{kind="notice",status="delivered"}' in metrics

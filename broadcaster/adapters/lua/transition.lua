@@ -1,24 +1,29 @@
 -- Move recipients of one broadcast to new states, if the state machine allows it.
--- KEYS: states (1 byte per recipient), attempts (1 byte each), counts (hash), due (hash)
+-- KEYS: states (1 byte per recipient), attempts (1 byte each), counts (hash), due (hash),
+--       meta (hash: the broadcast, where the delivered cost adds up)
 -- Indexes outside the broadcast (or a broadcast that does not exist) are ignored.
--- ARGV: count, then per recipient: index, target, source_mask, attempt, attempt_rule, due_ms
+-- ARGV: count, then per recipient: index, target, source_mask, attempt, attempt_rule, due_ms,
+--       charge
 --   attempt_rule: 0 any attempt, 1 exactly this attempt, 2 this attempt or a later one
 --   due_ms: deadline stored for timed states (0 = none)
--- Returns a flat list {index, old, new, ...} of the moves actually made.
-local states, attempts, counts, due = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+--   charge: cost of the message, added once when it first counts as delivered (4 or 5)
+-- Returns {total charged (string), index, old, new, ...} for the moves actually made.
+local states, attempts, counts, due, meta = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local charged = 0
 local names = {[0] = 'pending', 'sending', 'accepted', 'sent', 'delivered', 'read', 'failed',
   'unknown', 'retry', 'skipped', 'waiting_budget'}
 local applied = {}
 local count = tonumber(ARGV[1])
 local total = redis.call('STRLEN', states)
 for i = 0, count - 1 do
-  local base = 2 + i * 6
+  local base = 2 + i * 7
   local index = tonumber(ARGV[base])
   local target = tonumber(ARGV[base + 1])
   local mask = tonumber(ARGV[base + 2])
   local attempt = tonumber(ARGV[base + 3])
   local rule = tonumber(ARGV[base + 4])
   local due_ms = ARGV[base + 5]
+  local charge = tonumber(ARGV[base + 6])
   local current = string.byte(redis.call('GETRANGE', states, index, index)) or 0
   local ok = index >= 0 and index < total and math.floor(mask / 2 ^ current) % 2 == 1
   if ok and rule > 0 then
@@ -34,9 +39,14 @@ for i = 0, count - 1 do
     else
       redis.call('HDEL', due, index)
     end
+    if charge > 0 and target >= 4 and target <= 5 and current ~= 4 and current ~= 5 then
+      charged = charged + charge
+    end
     applied[#applied + 1] = index
     applied[#applied + 1] = current
     applied[#applied + 1] = target
   end
 end
+if charged > 0 then redis.call('HINCRBYFLOAT', meta, 'cost_actual', charged) end
+table.insert(applied, 1, string.format('%.6f', charged))
 return applied

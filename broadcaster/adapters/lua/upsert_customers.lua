@@ -17,7 +17,7 @@ local function index_key(entry)
     prefix .. ':vals:' .. string.sub(entry, 1, sep - 1), string.sub(entry, sep + 1)
 end
 
--- the index entries a stored record implies: its a:<attr> fields, its tier and its language
+-- the index entries a stored record implies: its a:<attr> fields, tier, language, calling code
 local function stored_entries(record_key)
   local flat = redis.call('HGETALL', record_key)
   local entries = {}
@@ -29,6 +29,8 @@ local function stored_entries(record_key)
       entries['tier\31' .. value] = true
     elseif name == 'lang' then
       entries['language\31' .. value] = true
+    elseif name == 'cc' then
+      entries['cc\31' .. value] = true
     end
   end
   return entries

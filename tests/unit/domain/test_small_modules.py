@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from broadcaster.domain.customers import Customer, with_defaults
+from broadcaster.domain.customers import Customer, calling_code, with_defaults
 from broadcaster.domain.segments import AllOf, AnyOf, Equals, Not, Prefix, Segment, matches, union
 from broadcaster.domain.senders import choose_sender
 from broadcaster.domain.signatures import meta_signature, meta_signature_valid
@@ -88,3 +88,21 @@ def test_rfc3339_parsing_requires_an_offset_and_formats_in_utc():
         == "2026-11-24T03:00:00.000005Z"
     )
     assert format_rfc3339(None) is None
+
+
+def test_calling_codes_of_e164_numbers():
+    assert calling_code("+6281234567890") == "62"
+    assert calling_code("+14155550123") == "1"
+    assert calling_code("+2348012345678") == "234"
+    assert calling_code("6281234567890") == "62"
+    assert calling_code("+999") == ""
+
+
+def test_prices_per_category_and_country_with_a_default():
+    from broadcaster.domain.pricing import PriceTable
+
+    table = PriceTable("USD", {"utility": {"62": 0.025, "default": 0.02}})
+    assert table.price("UTILITY", "62") == 0.025
+    assert table.price("utility", "44") == 0.02
+    assert table.price("marketing", "62") == 0.0
+    assert table.estimate("utility", {"62": 100, "44": 10}, share=0.5) == 1.35
