@@ -223,3 +223,14 @@ async def test_marketing_to_a_stopped_number_fails_131050(start_simulator, clien
     await running.simulator.wait_webhooks_idle()
     (status,) = [s for s in receiver.statuses() if s["id"] == answer.wamid]
     assert (status["status"], status["errors"][0]["code"]) == ("failed", 131050)
+
+
+async def test_zero_retry_delays_still_count_as_retries(start_simulator, client, receiver):
+    running = await start_simulator(
+        webhook_url=receiver.url, delivered_ratio=0.0, webhook_retry_delays_s=(0.0, 0.0)
+    )
+    receiver.refuse_next = 1000
+    await post_message(client, running, template_send())
+    await running.simulator.wait_webhooks_idle()
+    stats = running.simulator.report()["webhooks"]
+    assert (stats["retried"], stats["failed"], receiver.attempts) == (2, 1, 3)
