@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 from broadcaster.simulator.graph_errors import GraphError
 from broadcaster.simulator.records import AcceptedMessage
@@ -12,9 +11,11 @@ from broadcaster.simulator.records import AcceptedMessage
 READ_OK: Final = b'{"success":true}'
 
 
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """A status and JSON body, or nothing at all (``drop``), possibly after ``delay_s``."""
+class Reply(NamedTuple):
+    """A status and JSON body, or nothing at all (``drop``), possibly after ``delay_s``.
+
+    A NamedTuple, like the other per-request records: cheaper to build than a dataclass.
+    """
 
     status: int
     body: bytes

@@ -10,8 +10,7 @@ one as it appears in a webhook: pricing on ``sent`` and ``delivered``, ``errors`
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from broadcaster.simulator.config import SimulatorConfig
 from broadcaster.simulator.graph_errors import (
@@ -32,8 +31,7 @@ _FREE_SERVICE: Final = {
 _FREE_UTILITY: Final = {**_FREE_SERVICE, "category": "utility"}
 
 
-@dataclass(frozen=True, slots=True)
-class StatusStep:
+class StatusStep(NamedTuple):
     """A status due ``after_s`` seconds after the message was accepted."""
 
     after_s: float

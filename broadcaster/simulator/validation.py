@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from broadcaster.simulator import graph_errors as codes
 from broadcaster.simulator.catalog import ApprovedTemplate, TemplateCatalog
@@ -27,8 +27,7 @@ OPAQUE_MAX: Final = 512
 PHONE_DIGITS: Final = range(7, 16)  # E.164: at most 15 digits with the country code
 
 
-@dataclass(frozen=True, slots=True)
-class OutboundRequest:
+class OutboundRequest(NamedTuple):
     """A send that passed validation; ``params`` is every template parameter, in order."""
 
     to: str

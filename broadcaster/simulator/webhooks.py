@@ -204,8 +204,8 @@ class WebhookDispatcher:
         return task
 
     async def _deliver(self, body: bytes, statuses: int, inbound: int) -> bool:
-        for delay in (0.0, *self._config.webhook_retry_delays_s):
-            if delay:
+        for attempt, delay in enumerate((0.0, *self._config.webhook_retry_delays_s)):
+            if attempt:
                 self.stats.retried += 1
                 await asyncio.sleep(delay)
             if await self._post_once(body):

@@ -223,3 +223,31 @@ async def test_marketing_to_a_stopped_number_fails_131050(start_simulator, clien
     await running.simulator.wait_webhooks_idle()
     (status,) = [s for s in receiver.statuses() if s["id"] == answer.wamid]
     assert (status["status"], status["errors"][0]["code"]) == ("failed", 131050)
+
+
+async def test_zero_retry_delays_still_count_as_retries(start_simulator, client, receiver):
+    running = await start_simulator(
+        webhook_url=receiver.url, delivered_ratio=0.0, webhook_retry_delays_s=(0.0, 0.0)
+    )
+    receiver.refuse_next = 1000
+    await post_message(client, running, template_send())
+    await running.simulator.wait_webhooks_idle()
+    stats = running.simulator.report()["webhooks"]
+    assert (stats["retried"], stats["failed"], receiver.attempts) == (2, 1, 3)
+
+
+async def test_without_reordering_each_post_keeps_emission_order(start_simulator, client, receiver):
+    running = await start_simulator(
+        webhook_url=receiver.url, read_ratio=1.0, status_delay_s=(0.0, 0.0), pair_interval_s=0
+    )
+    running.simulator.faults.webhook_reorder = False
+    for n in range(10):
+        await post_message(client, running, template_send(to=f"62812{n:08d}"))
+    await running.simulator.wait_webhooks_idle()
+    rank = {"sent": 0, "delivered": 1, "read": 2}
+    for value in receiver.values():
+        seen: dict[str, int] = {}
+        for status in value["statuses"]:
+            assert rank[status["status"]] >= seen.get(status["id"], -1)
+            seen[status["id"]] = rank[status["status"]]
+    assert len(receiver.statuses()) == 30
