@@ -231,15 +231,22 @@ class BroadcastStore:
         budget_limit: int = 0,
         budget_window_ms: int = 86_400_000,
         budget_key: str = "",
-    ) -> list[tuple[int, int]]:
-        """Record the intent to send (see claim.lua): one ``(code, value)`` per claim."""
+    ) -> list[tuple[int, int]] | str:
+        """Record the intent to send (see claim.lua): one ``(code, value)`` per claim.
+
+        Returns ``"stopped"`` (the broadcast is not running) or ``"held"`` (the account is
+        held) instead, having claimed nobody.
+        """
         mask = sum(1 << s for s in CLAIMABLE)
         args: list[Any] = [now_ms, reconcile_ms, pair_ttl_ms, budget_limit, budget_window_ms]
         args += [mask, len(claims)]
         for claim in claims:
             args += [claim.index, claim.pair_key, claim.member]
         keys = [*self._state_keys(broadcast_id), budget_key or self._keys.scratch("nobudget")]
+        keys += [self._keys.broadcast(broadcast_id), self._keys.hold]
         flat = await self._claim(keys=keys, args=args)
+        if int(flat[0]) < 0:
+            return "stopped" if int(flat[0]) == -1 else "held"
         return [(int(flat[i]), int(flat[i + 1])) for i in range(0, len(flat), 2)]
 
     async def move(

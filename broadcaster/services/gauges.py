@@ -12,6 +12,7 @@ from broadcaster.metrics import (
     BROADCAST_RECIPIENTS,
     BROADCASTS,
     INCIDENTS,
+    MESSAGES_WAITING_BUDGET,
     MESSAGING_LIMIT_REMAINING,
     QUEUE_DEPTH,
     QUEUE_OLDEST_AGE,
@@ -46,6 +47,7 @@ async def refresh(deps: Deps) -> None:
     BROADCAST_RECIPIENTS.clear()
     for (kind, state), count in recipients.items():
         BROADCAST_RECIPIENTS.labels(kind, state).set(count)
+    MESSAGES_WAITING_BUDGET.set(sum(n for (_, s), n in recipients.items() if s == "waiting_budget"))
 
     depth, oldest = await deps.queue.depth(deps.clock().timestamp() * 1000)
     QUEUE_DEPTH.set(depth)

@@ -229,6 +229,10 @@ class ChunkSender:
                 budget_limit=wa.messaging_limit,
                 budget_key=deps.keys.budget(),
             )
+            if isinstance(results, str):
+                self._stop = "hold" if results == "held" else "paused"
+                pacer.give_back(slots)
+                break
             unused: list[float] = []
             for item, slot, (code, value) in zip(batch, slots, results, strict=True):
                 if code == 1:

@@ -1,9 +1,12 @@
 -- Claim recipients for sending: record the intent (state sending, attempt + 1, deadline)
 -- before any request leaves. Checks the pair rate limit and the messaging-limit budget.
--- KEYS: states, attempts, counts, due, budget (zset of recipients in the rolling window)
+-- KEYS: states, attempts, counts, due, budget (zset of recipients in the rolling window),
+--       meta (the broadcast's hash), hold (the account-wide sending hold)
 -- ARGV: now_ms, reconcile_ms, pair_ttl_ms, budget_limit (0 = unlimited), budget_window_ms,
 --       claimable_mask, count, then per recipient: index, pair_key ("" = none), member
--- Returns per recipient two numbers {code, value}:
+-- Claims nothing and returns {-1, 0} when the broadcast is not running (paused, cancelled)
+-- and {-2, 0} while the account is held: a pause takes effect before the next request.
+-- Otherwise returns per recipient two numbers {code, value}:
 --   1, attempt   claimed       0, 0        not claimable now (state or deadline)
 --   2, wait_ms   pair limit    3, wait_ms  messaging limit used up (state waiting_budget)
 local states, attempts, counts, due, budget = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
@@ -14,6 +17,8 @@ local limit = tonumber(ARGV[4])
 local window = tonumber(ARGV[5])
 local mask = tonumber(ARGV[6])
 local count = tonumber(ARGV[7])
+if redis.call('HGET', KEYS[6], 'status') ~= 'running' then return {-1, 0} end
+if redis.call('EXISTS', KEYS[7]) == 1 then return {-2, 0} end
 local names = {[0] = 'pending', 'sending', 'accepted', 'sent', 'delivered', 'read', 'failed',
   'unknown', 'retry', 'skipped', 'waiting_budget'}
 local out = {}
