@@ -8,7 +8,6 @@ are retried briefly with tenacity.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Mapping
@@ -16,7 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
 
 from broadcaster.domain.send_errors import Verdict, classify, classify_transport
 from broadcaster.domain.templates import RenderedMessage
@@ -89,6 +94,32 @@ def text_payload(to: str, body: str, opaque: str) -> dict[str, Any]:
     }
 
 
+def interactive_payload(
+    to: str, body: str, buttons: list[tuple[str, str]], opaque: str, header: str = ""
+) -> dict[str, Any]:
+    """Reply buttons (1-3, titles up to 20 characters): only inside the 24 h window."""
+    interactive: dict[str, Any] = {
+        "type": "button",
+        "body": {"text": body[:1024]},
+        "action": {
+            "buttons": [
+                {"type": "reply", "reply": {"id": button_id[:256], "title": title[:20]}}
+                for button_id, title in buttons[:3]
+            ]
+        },
+    }
+    if header:
+        interactive["header"] = {"type": "text", "text": header[:60]}
+    return {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": to,
+        "type": "interactive",
+        "interactive": interactive,
+        "biz_opaque_callback_data": opaque,
+    }
+
+
 def _texts(values: tuple[str, ...]) -> list[dict[str, str]]:
     return [{"type": "text", "text": value} for value in values]
 
@@ -114,9 +145,25 @@ class CloudApi:
         }
 
     async def send(self, phone_number_id: str, payload: Mapping[str, Any]) -> Accepted:
-        """POST one message. Raises ``SendFailed`` with the classified verdict."""
+        """POST one message. Raises ``SendFailed`` with the classified verdict.
+
+        Only a connection that was never established is retried here (briefly, with
+        tenacity): the request never left, so it cannot have been delivered. Anything that
+        may have reached Meta is left to the caller's reconciliation.
+        """
         url = f"{self._base}/{phone_number_id}/messages"
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception(_never_left),
+            stop=stop_after_attempt(3),
+            wait=wait_exponential(multiplier=0.05, max=0.5),
+            reraise=True,
+        ):
+            with attempt:
+                return await self._post(url, body)
+        raise AssertionError("unreachable")  # pragma: no cover - tenacity reraises
+
+    async def _post(self, url: str, body: bytes) -> Accepted:
         try:
             async with self._session.post(
                 url, data=body, headers=self._headers, timeout=self._timeout
@@ -188,6 +235,10 @@ class CloudApi:
         return True
 
 
+def _never_left(error: BaseException) -> bool:
+    return isinstance(error, SendFailed) and error.verdict.reason == "connect_error"
+
+
 def _accepted(raw: bytes) -> Accepted:
     try:
         data = json.loads(raw)
@@ -206,8 +257,3 @@ def _graph_error(raw: bytes) -> tuple[int | None, str]:
         return int(error["code"]), str(error.get("message", ""))[:200]
     except (ValueError, KeyError, TypeError):
         return None, raw[:200].decode(errors="replace")
-
-
-async def close_quietly(session: aiohttp.ClientSession) -> None:
-    await session.close()
-    await asyncio.sleep(0)

@@ -9,7 +9,13 @@ from typing import Any
 import aiohttp
 import pytest
 
-from broadcaster.adapters.whatsapp import CloudApi, SendFailed, template_payload, text_payload
+from broadcaster.adapters.whatsapp import (
+    CloudApi,
+    SendFailed,
+    interactive_payload,
+    template_payload,
+    text_payload,
+)
 from broadcaster.domain.send_errors import Action
 from broadcaster.domain.templates import Category, Kind, MessageTemplate, RenderedMessage
 from broadcaster.embedded_redis import free_port
@@ -126,6 +132,19 @@ async def test_a_refused_connection_is_definitely_not_sent():
         with pytest.raises(SendFailed) as caught:
             await api.send(NUMBER, {"messaging_product": "whatsapp"})
     assert caught.value.verdict.action is Action.RETRY
+
+
+async def test_interactive_buttons_inside_the_window(client, sim):
+    await sim.simulator.inject_inbound("6281234567890", text="halo")
+    payload = interactive_payload(
+        "6281234567890",
+        "Sudah normal?",
+        [("FU:1:ok", "Sudah normal"), ("FU:1:down", "Masih rusak")],
+        "x",
+    )
+    accepted = await client.send(NUMBER, payload)
+    assert accepted.wamid
+    assert sim.simulator.accepted[-1].type == "interactive"
 
 
 async def test_templates_are_listed_across_pages(client, sim):
