@@ -5,12 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from broadcaster.adapters.token_store import Role
-from broadcaster.domain.incidents import (
-    Actor,
-    Status,
-    parse_declaration,
-    parse_update,
-)
+from broadcaster.domain.incident_requests import parse_declaration, parse_update
+from broadcaster.domain.incidents import Actor, Status
 from broadcaster.domain.timefmt import parse_rfc3339
 from broadcaster.errors import InputError
 from broadcaster.services.reports import broadcast_view, incident_report
@@ -76,7 +72,7 @@ async def show_incident(request: web.Request) -> web.Response:
 @requires(Role.COMMANDER)
 async def update_incident(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
-    change = parse_update(await _body(request))
+    change = parse_update(await _body(request), known_segments=list(deps.segments))
     incident = await deps.incidents.update(request.match_info["id"], change, _actor(request))
     return web.json_response(incident.to_dict())
 
