@@ -110,9 +110,10 @@ class Policy:
 
     def segments_for(self, labels: Iterable[Mapping[str, str]]) -> tuple[str, ...]:
         """Every segment some rule maps any of these label sets to, in rule order."""
+        label_sets = list(labels)
         names: dict[str, None] = {}
         for rule in self.segments:
-            if any(rule.matches(one) for one in labels):
+            if any(rule.matches(one) for one in label_sets):
                 names.update(dict.fromkeys(rule.segments))
         return tuple(names)
 

@@ -14,6 +14,7 @@ from broadcaster.web.auth import PRINCIPAL
 from broadcaster.web.bodies import read_json
 from broadcaster.web.keys import DEPS
 from broadcaster.web.roles import requires
+from broadcaster.web.webhooks_intake import INTAKE
 
 routes = web.RouteTableDef()
 
@@ -64,6 +65,7 @@ async def show_incident(request: web.Request) -> web.Response:
             **incident.to_dict(),
             "audit": await deps.incident_store.audit(incident.id),
             "broadcasts": [await broadcast_view(deps.broadcasts, b) for b in broadcasts],
+            "signals": await request.app[INTAKE].store.signals_of(incident.id),
         }
     )
 

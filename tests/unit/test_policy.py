@@ -40,6 +40,7 @@ def test_labels_map_to_segments_in_rule_order_without_repeats():
     assert policy.segments_for([{"service": "fiber", "region": "sby"}]) == ()
     both = [fibre, {"service": "mobile"}, {"tier": "vip"}]
     assert policy.segments_for(both) == ("mobile-data", "fiber", "vip")
+    assert policy.segments_for(labels for labels in both) == ("mobile-data", "fiber", "vip")
     assert Policy(segments=[SegmentRule(["all"])]).segments_for([{}]) == ("all",)
 
 
