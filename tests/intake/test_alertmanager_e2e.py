@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
-import socket
 import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime
@@ -26,6 +25,7 @@ from broadcaster.bootstrap import build_deps
 from broadcaster.config import Settings
 from broadcaster.domain.incidents import Incident, Status
 from broadcaster.domain.timefmt import format_rfc3339
+from broadcaster.embedded_redis import free_port
 from broadcaster.web.app import create_app
 from broadcaster.worker import create_worker
 from tests.intake.conftest import AM_TOKEN, intake_overrides
@@ -37,13 +37,6 @@ pytestmark = [
 ]
 ALERTMANAGER = "prometheus-alertmanager"
 T = TypeVar("T")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 ALERTMANAGER_CONFIG = """

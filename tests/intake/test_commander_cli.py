@@ -17,10 +17,10 @@ import pytest
 from aiohttp import web
 
 from broadcaster.__main__ import main
+from broadcaster.embedded_redis import free_port
 from broadcaster.web.app import create_app
 from tests.conftest import REPO
 from tests.intake.conftest import AM_TOKEN, COMMANDER_TOKEN, post
-from tests.intake.test_alertmanager_e2e import free_port
 from tests.intake.test_flow import alert_body
 
 
