@@ -77,6 +77,9 @@ def create_app(deps: Deps) -> web.Application:
     app[DEPS] = deps
     app[TOKENS] = TokenStore(deps.redis, deps.keys)
     app[webhooks_intake.INTAKE] = intake_service(deps)
+    unsecured = webhooks_intake.open_receivers(deps.settings.intake)
+    if unsecured:
+        logger.warning("webhook receivers accept unauthenticated posts", extra={"open": unsecured})
     app.router.add_routes(ops.routes)
     app.router.add_routes(webhooks_whatsapp.routes)
     app.router.add_routes(webhooks_intake.routes)

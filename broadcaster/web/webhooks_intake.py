@@ -16,6 +16,7 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from broadcaster.adapters.signal_store import StoreBusy
+from broadcaster.config import IntakeSettings
 from broadcaster.domain.alert_payloads import parse_alertmanager, parse_grafana
 from broadcaster.domain.pagerduty import parse_pagerduty
 from broadcaster.domain.signals import Delivery, Outcome, Source
@@ -36,6 +37,19 @@ routes = web.RouteTableDef()
 INTAKE = web.AppKey("intake", IntakeService)
 Check = Callable[[web.Request, bytes], None]
 Parse = Callable[[web.Request, bytes], Delivery]
+
+
+def open_receivers(intake: IntakeSettings) -> list[str]:
+    """Receivers that take anybody's posts (no credential configured), to warn at start."""
+    secured = {
+        "alertmanager": intake.alertmanager.bearer_token or intake.alertmanager.basic_password,
+        "grafana": intake.grafana.bearer_token
+        or intake.grafana.basic_password
+        or intake.grafana.hmac_secret,
+        "pagerduty": intake.pagerduty.signing_secret,
+        "statuspage": intake.statuspage.token,
+    }
+    return [name for name, secret in secured.items() if not secret]
 
 
 class UnsupportedMediaType(InputError):

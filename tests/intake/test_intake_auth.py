@@ -88,3 +88,12 @@ def test_url_token():
     check_url_token("tok", Secret("tok"))
     assert rejected(check_url_token, "", Secret("tok"))[0] == 401
     assert rejected(check_url_token, "tik", Secret("tok"))[0] == 403
+
+
+def test_receivers_without_credentials_are_named_for_the_start_up_warning(settings):
+    from broadcaster.config import IntakeSettings
+    from broadcaster.web.webhooks_intake import open_receivers
+
+    assert open_receivers(settings.intake) == []
+    everything_open = ["alertmanager", "grafana", "pagerduty", "statuspage"]
+    assert open_receivers(IntakeSettings()) == everything_open
