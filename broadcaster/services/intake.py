@@ -122,10 +122,17 @@ class IntakeService:
         return None
 
     async def evaluate_due(self) -> int:
-        """Evaluate every group whose timer has passed (the cron's job)."""
+        """Evaluate every group whose timer has passed (the cron's job).
+
+        One group that fails (a bug, a broken record) is logged and retried next time; it
+        must not hold up every other outage behind it.
+        """
         hashes = await self.store.due(self.clock())
         for h in hashes:
-            await self.evaluate(h)
+            try:
+                await self.evaluate(h)
+            except Exception:
+                logger.exception("signal group evaluation failed", extra={"group": h})
         return len(hashes)
 
     async def _do(

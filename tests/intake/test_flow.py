@@ -279,3 +279,14 @@ async def test_the_next_timer_is_scheduled(hooks, intake, clock, redis_client):
     assert step == Wait(clock() + timedelta(minutes=2))
     score = await redis_client.zscore("ob:grps", group_hash)
     assert score == (clock() + timedelta(minutes=2)).timestamp()
+
+
+async def test_one_broken_group_does_not_hold_up_the_others(
+    hooks, intake, deps, clock, redis_client
+):
+    await redis_client.set("ob:grp:broken", b"{}")
+    await redis_client.zadd("ob:grps", {"broken": 0})
+    await fire(hooks, intake, clock)
+    (incident,) = await incidents(deps)
+    assert incident.status is Status.INVESTIGATING
+    assert await redis_client.zscore("ob:grps", "broken") == 0  # tried again next time
