@@ -14,9 +14,9 @@ import hmac
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from broadcaster.config import GrafanaIntake, WebhookAuth
 from broadcaster.domain.signatures import grafana_signature_valid, pagerduty_signature_valid
 from broadcaster.errors import WebhookRejected
+from broadcaster.intake_settings import GrafanaIntake, WebhookAuth
 from broadcaster.typed_config import Secret
 
 SIGNATURE_TOLERANCE = timedelta(minutes=5)  # how far a signed timestamp may be from our clock

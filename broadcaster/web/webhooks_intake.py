@@ -16,12 +16,12 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from broadcaster.adapters.signal_store import StoreBusy
-from broadcaster.config import IntakeSettings
 from broadcaster.domain.alert_payloads import parse_alertmanager, parse_grafana
 from broadcaster.domain.pagerduty import parse_pagerduty
 from broadcaster.domain.signals import Delivery, Outcome, Source
 from broadcaster.domain.statuspage import parse_statuspage_webhook
 from broadcaster.errors import InputError, WebhookRejected
+from broadcaster.intake_settings import IntakeSettings
 from broadcaster.metrics import SIGNALS, WEBHOOK_SIGNATURE_FAILURES
 from broadcaster.services.intake import IntakeService
 from broadcaster.web.bodies import read_body

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from broadcaster.config import GrafanaIntake, WebhookAuth
 from broadcaster.errors import WebhookRejected
+from broadcaster.intake_settings import GrafanaIntake, WebhookAuth
 from broadcaster.typed_config import Secret
 from broadcaster.web.intake_auth import (
     check_credentials,
@@ -91,7 +91,7 @@ def test_url_token():
 
 
 def test_receivers_without_credentials_are_named_for_the_start_up_warning(settings):
-    from broadcaster.config import IntakeSettings
+    from broadcaster.intake_settings import IntakeSettings
     from broadcaster.web.webhooks_intake import open_receivers
 
     assert open_receivers(settings.intake) == []
