@@ -99,29 +99,42 @@ class SignalStore:
     async def replace(self, group_hash: str, expected: bytes, group: Group) -> bool:
         """Compare-and-set: store ``group`` only if the stored form is still ``expected``."""
         key = self._keys.signal_group(group_hash)
+        return await self._if_unchanged(
+            key, expected, lambda pipe: pipe.set(key, _dump(group.to_dict()))
+        )
+
+    async def schedule(
+        self, group_hash: str, expected: bytes, due: datetime | None, idle: bool
+    ) -> bool:
+        """When to look at the group again, if it is still as evaluated (else False).
+
+        An idle group leaves the schedule and is forgotten after the retention. The check
+        matters: a signal that arrived meanwhile must not lose its timer, nor get a TTL.
+        """
+        k = self._keys
+        key = k.signal_group(group_hash)
+
+        def write(pipe: Any) -> None:
+            if idle:
+                pipe.zrem(k.signal_groups, group_hash)
+                pipe.expire(key, self._retention)
+            else:
+                pipe.zadd(k.signal_groups, {group_hash: due.timestamp() if due else math.inf})
+
+        return await self._if_unchanged(key, expected, write)
+
+    async def _if_unchanged(self, key: str, expected: bytes, write: Callable[[Any], Any]) -> bool:
         async with self._redis.pipeline(transaction=True) as pipe:
             try:
                 await pipe.watch(key)
                 if await pipe.get(key) != expected:
                     return False
                 pipe.multi()  # type: ignore[no-untyped-call]
-                pipe.set(key, _dump(group.to_dict()))
+                write(pipe)
                 await pipe.execute()
             except WatchError:
                 return False
         return True
-
-    async def schedule(self, group_hash: str, due: datetime | None, idle: bool) -> None:
-        """When to look at the group again; an idle group is forgotten after the retention."""
-        k = self._keys
-        if idle:
-            pipe = self._redis.pipeline(transaction=True)
-            pipe.zrem(k.signal_groups, group_hash)
-            pipe.expire(k.signal_group(group_hash), self._retention)
-            await pipe.execute()
-            return
-        score = due.timestamp() if due is not None else math.inf
-        await awaited(self._redis.zadd(k.signal_groups, {group_hash: score}))
 
     async def due(self, now: datetime, limit: int = 500) -> list[str]:
         raw = await awaited(

@@ -115,8 +115,9 @@ class IntakeService:
             incident = await self._incident(group.incident_id)
             step = evaluate(group, incident, self.clock(), self.rules, self.policy)
             if isinstance(step, Wait):
-                await self.store.schedule(group_hash, step.due, step.idle)
-                return step
+                if await self.store.schedule(group_hash, stored, step.due, step.idle):
+                    return step
+                continue  # a signal came in meanwhile: evaluate what is there now
             await self._do(step, group_hash, group, stored, incident)
         logger.warning("signal group did not settle", extra={"group": group_hash})
         return None

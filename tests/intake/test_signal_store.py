@@ -56,3 +56,18 @@ async def test_a_large_sender_object_is_kept_as_its_size_only(intake, deps, cloc
 def test_groups_are_keyed_by_a_hash_of_their_key():
     assert group_hash("scope:a=b") == group_hash("scope:a=b") != group_hash("scope:a=c")
     assert len(group_hash("x")) == 24
+
+
+async def test_a_schedule_computed_before_a_new_signal_is_not_written(intake, clock, redis_client):
+    """An evaluation that saw the old group must not drop the new signal's timer or expire it."""
+    await intake.accept(Delivery(Source.ALERTMANAGER, "d1", (fibre("fp1", clock()),)))
+    h = group_hash("scope:service=fiber,region=jkt")
+    _, stored = await intake.store.load(h)
+    await intake.accept(Delivery(Source.ALERTMANAGER, "d2", (fibre("fp2", clock()),)))
+    assert not await intake.store.schedule(h, stored, None, idle=True)
+    assert await redis_client.ttl(f"ob:grp:{h}") == -1
+    assert await redis_client.zscore("ob:grps", h) == clock().timestamp()
+    _, current = await intake.store.load(h)
+    assert await intake.store.schedule(h, current, None, idle=True)
+    assert await redis_client.ttl(f"ob:grp:{h}") > 0
+    assert await redis_client.zscore("ob:grps", h) is None
