@@ -34,11 +34,12 @@ from typing import Any
 import httpx
 
 from benchmarks.simulator_rate import measure
-from broadcaster.bootstrap import build_deps
+from broadcaster.bootstrap import Deps, build_deps
 from broadcaster.config import Settings, load_settings
 from broadcaster.demo_data import sample_customers
 from broadcaster.domain.incidents import Actor, Declaration, Severity
 from broadcaster.embedded_redis import embedded_redis, free_port
+from broadcaster.local_stack import wait_until
 from broadcaster.typed_config import Secret
 
 REPO = Path(__file__).resolve().parent.parent
@@ -144,6 +145,55 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
+def spawn_workers(settings: Settings, count: int, logs: Path) -> list[subprocess.Popen[bytes]]:
+    processes = []
+    for n in range(count):
+        env = worker_env(settings) | {"BROADCASTER_WORKER__METRICS_PORT": str(free_port())}
+        with (logs / f"worker-{n}.log").open("wb") as sink:
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "broadcaster", "worker"],
+                    cwd=REPO,
+                    env=env,
+                    stdout=sink,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+    return processes
+
+
+async def watch(
+    deps: Deps, incident_id: str, processes: list[subprocess.Popen[bytes]], watch_rss: bool
+) -> dict[str, Any]:
+    """Follow the notice from its first accepted message to its last; sample RSS meanwhile."""
+    broadcasts = await wait_until(lambda: deps.broadcasts.for_incident(incident_id), 120, 0.05)
+    notice = broadcasts[0]
+    first = 0.0
+    rss: list[float] = []
+    while True:
+        tally = await deps.broadcasts.tally(notice.id)
+        now = time.monotonic()
+        first = first or (now if tally.sent else 0.0)
+        if watch_rss and first:
+            rss.append(sum(rss_mib(p.pid) for p in processes))
+        if tally.sent + tally.failed + tally.skipped >= notice.total:
+            break
+        await asyncio.sleep(0.1)
+    result: dict[str, Any] = {
+        "recipients": notice.total,
+        "seconds": round(now - first, 2),
+        "rate": round(notice.total / (now - first)),
+    }
+    if rss:
+        tenth = max(1, len(rss) // 10)
+        result["rss_mib"] = {
+            "first_10pct": round(max(rss[:tenth]), 1),
+            "last_10pct": round(max(rss[-tenth:]), 1),
+            "max": round(max(rss), 1),
+        }
+    return result
+
+
 async def broadcast_rate(
     redis_url: str, sim_url: str, recipients: int, workers: int, logs: Path, watch_rss: bool
 ) -> dict[str, Any]:
@@ -158,66 +208,30 @@ async def broadcast_rate(
             Declaration("Benchmark outage", Severity.CRITICAL, ("fiber", "mobile-data")),
             Actor("bench", "bench"),
         )
-        sinks = [(logs / f"worker-{n}.log").open("wb") for n in range(workers)]
-        processes = [
-            subprocess.Popen(
-                [sys.executable, "-m", "broadcaster", "worker"],
-                cwd=REPO,
-                env=worker_env(settings) | {"BROADCASTER_WORKER__METRICS_PORT": str(free_port())},
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-            )
-            for sink in sinks
-        ]
-        rss: list[float] = []
+        processes = spawn_workers(settings, workers, logs)
         try:
-            while not (broadcasts := await deps.broadcasts.for_incident(incident.id)):
-                await asyncio.sleep(0.05)
-            notice = broadcasts[0]
-            first = last = 0.0
-            while True:
-                tally = await deps.broadcasts.tally(notice.id)
-                now = time.monotonic()
-                if tally.sent and not first:
-                    first = now
-                if watch_rss and first:
-                    rss.append(sum(rss_mib(p.pid) for p in processes))
-                if tally.sent + tally.failed + tally.skipped >= notice.total:
-                    last = now
-                    break
-                await asyncio.sleep(0.1)
+            return await watch(deps, incident.id, processes, watch_rss)
         finally:
             for process in processes:
                 process.terminate()
             for process in processes:
                 process.wait()
-            for sink in sinks:
-                sink.close()
-    result: dict[str, Any] = {
-        "recipients": notice.total,
-        "seconds": round(last - first, 2),
-        "rate": round(notice.total / (last - first)),
-    }
-    if rss:
-        tenth = max(1, len(rss) // 10)
-        result["rss_mib"] = {
-            "first_10pct": round(max(rss[:tenth]), 1),
-            "last_10pct": round(max(rss[-tenth:]), 1),
-            "max": round(max(rss), 1),
-        }
-    return result
 
 
 async def pywa_rate(sim_url: str, concurrency: int, seconds: float) -> int:
     """A plain concurrent loop over pywa_async.WhatsApp.send_template."""
-    from pywa_async import WhatsApp
-    from pywa_async.types.templates import BodyText, TemplateLanguage
+    from pywa_async.client import WhatsApp
+    from pywa_async.types.templates import BodyText, HeaderText, TemplateLanguage
 
     session = httpx.AsyncClient(limits=httpx.Limits(max_connections=concurrency))
     wa = WhatsApp(phone_id=NUMBER, token=TOKEN, session=session, api_version="24.0")
     session.base_url = f"{sim_url}/v24.0"
     recipients = (f"62812{n:08d}" for n in itertools.count())
     sent = 0
+    # the same approved template our broadcasts send: 1 header and 5 body parameters
+    header: list[Any] = ["NusaNet"]
+    body: list[Any] = ["Siti", "Gangguan fiber", "Jakarta Selatan", "14:30", "17:30"]
+    params = [HeaderText.params(*header), BodyText.params(*body)]
 
     async def loop(deadline: float) -> None:
         nonlocal sent
@@ -226,7 +240,7 @@ async def pywa_rate(sim_url: str, concurrency: int, seconds: float) -> int:
                 to=next(recipients),
                 name="outage_notice",
                 language=TemplateLanguage.INDONESIAN,
-                params=[BodyText.params("Siti", "Gangguan", "Jakarta Selatan", "14:30", "17:30")],
+                params=params,
             )
             sent += 1
 

@@ -14,9 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal, get_type_hints
+from typing import Any, Literal, get_args, get_origin, get_type_hints
 
+from broadcaster.domain.policy import Policy
 from broadcaster.errors import ConfigError
+from broadcaster.intake_settings import IntakeSettings
 from broadcaster.typed_config import EnvString, Problems, Secret, build
 
 ENV_PREFIX = "BROADCASTER_"
@@ -208,8 +210,23 @@ class PricingSettings:
 
 
 @dataclass(frozen=True)
+class ApiToken:
+    """A bearer token defined in configuration (its value from the environment or a file)."""
+
+    role: Literal["viewer", "commander", "admin"] = "viewer"
+    token: Secret = Secret("")
+
+    def problems(self) -> list[tuple[str, str]]:
+        if len(self.token.reveal()) < 16:
+            return [("token", "required, at least 16 characters (set it in the environment)")]
+        return []
+
+
+@dataclass(frozen=True)
 class ApiSettings:
     bootstrap_token: Secret = Secret("")
+    # name -> {role, token}: tokens from configuration, next to those `tokens create` stores
+    tokens: dict[str, ApiToken] = field(default_factory=dict)
     # what the CLI's incident/report verbs present; empty = the bootstrap token
     token: Secret = Secret("")
     # where the CLI finds the API; empty = http://<http.host>:<http.port>
@@ -259,6 +276,8 @@ class Settings:
     tiers: TierSettings = field(default_factory=TierSettings)
     paths: PathSettings = field(default_factory=PathSettings)
     simulator: SimulatorSettings = field(default_factory=SimulatorSettings)
+    intake: IntakeSettings = field(default_factory=IntakeSettings)
+    policy: Policy = field(default_factory=Policy)
     source: str = "defaults"
 
     def secrets(self) -> list[str]:
@@ -333,6 +352,11 @@ def _read_secret_files(raw: dict[str, Any], cls: Any, problems: Problems, path: 
         key = f"{path}.{f.name}" if path else f.name
         if dataclasses.is_dataclass(tp) and isinstance(raw.get(f.name), dict):
             _read_secret_files(raw[f.name], tp, problems, key)
+        elif get_origin(tp) is dict and isinstance(raw.get(f.name), dict):
+            entry_tp = get_args(tp)[1]
+            for name, entry in raw[f.name].items():
+                if dataclasses.is_dataclass(entry_tp) and isinstance(entry, dict):
+                    _read_secret_files(entry, entry_tp, problems, f"{key}.{name}")
         elif tp is Secret and f"{f.name}_file" in raw:
             file_path = raw.pop(f"{f.name}_file")
             try:

@@ -70,6 +70,12 @@ SIGNALS = Counter(
     ["source", "outcome"],
     registry=REGISTRY,
 )
+INTAKE_POLLS = Counter(
+    "broadcaster_intake_polls_total",
+    "Polls of status APIs and of Alertmanager's API, by feed and outcome (ok, error).",
+    ["feed", "outcome"],
+    registry=REGISTRY,
+)
 SIGNAL_TO_DECLARED = Histogram(
     "broadcaster_signal_to_declared_seconds",
     "Time from an incident's first signal to its declaration as customer-facing.",

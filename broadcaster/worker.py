@@ -9,21 +9,27 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from aiohttp import web
 from arq import Retry, cron, func
 from arq.worker import Worker
 
+from broadcaster.adapters.feeds import FeedError, fetch
 from broadcaster.adapters.redis_connection import arq_settings
 from broadcaster.bootstrap import Deps, build_deps
 from broadcaster.config import Settings
 from broadcaster.domain.templates import Kind
 from broadcaster.errors import InputError
-from broadcaster.metrics import BUILD, JOBS, WORKER_UP, render
+from broadcaster.metrics import BUILD, INTAKE_POLLS, JOBS, WORKER_UP, render
 from broadcaster.services import holds as hold_service
 from broadcaster.services.broadcast_control import skip_remaining
+from broadcaster.services.feed_polls import poll_statuspage, reconcile_alertmanager
 from broadcaster.services.incidents import relay_outbox
+from broadcaster.services.intake import IntakeService, Receipt, intake_service
 from broadcaster.services.opt_out import handle_inbound_message
 from broadcaster.services.sending import send_chunk as send_chunk_service
 from broadcaster.services.watchdog import watch
@@ -93,6 +99,66 @@ async def probe_hold_job(ctx: dict[str, Any]) -> bool:
     return await hold_service.probe(_deps(ctx))
 
 
+def _intake(ctx: dict[str, Any]) -> IntakeService:
+    intake: IntakeService = ctx["intake"]
+    return intake
+
+
+async def evaluate_signals(ctx: dict[str, Any], group_hash: str) -> str:
+    """A group got new signals: declare, resolve or reopen as the de-flapping rules say."""
+    step = await _intake(ctx).evaluate(group_hash)
+    JOBS.labels("evaluate_signals", "done").inc()
+    return type(step).__name__
+
+
+async def evaluate_due_signals(ctx: dict[str, Any]) -> int:
+    """The timers: groups whose fire/resolve/cooldown time has passed."""
+    return await _intake(ctx).evaluate_due()
+
+
+async def _poll(feed: str, run: Callable[[], Awaitable[Receipt]]) -> int:
+    try:
+        receipt = await run()
+    except (FeedError, InputError) as exc:
+        INTAKE_POLLS.labels(feed, "error").inc()
+        logger.warning("poll failed", extra={"feed": feed, "error": str(exc)[:300]})
+        return -1
+    INTAKE_POLLS.labels(feed, "ok").inc()
+    return sum(receipt.outcomes.values())
+
+
+async def poll_statuspage_job(ctx: dict[str, Any]) -> int:
+    deps, intake = _deps(ctx), _intake(ctx)
+    cfg = deps.settings.intake.statuspage
+    sweep = await intake.store.lease("statuspage-sweep", cfg.sweep_every)
+    get = partial(fetch, deps.http)
+    return await _poll("statuspage", lambda: poll_statuspage(intake, get, cfg.api_url, sweep))
+
+
+async def reconcile_alertmanager_job(ctx: dict[str, Any]) -> int:
+    deps, intake = _deps(ctx), _intake(ctx)
+    url = deps.settings.intake.alertmanager.api_url
+    get = partial(fetch, deps.http)
+    return await _poll("alertmanager", lambda: reconcile_alertmanager(intake, get, url))
+
+
+def every(period: timedelta) -> set[int]:
+    """The seconds of each minute a cron with this period runs at (config checks it divides 60)."""
+    return set(range(0, 60, int(period.total_seconds())))
+
+
+def intake_crons(settings: Settings) -> list[Any]:
+    intake = settings.intake
+    crons = [cron(evaluate_due_signals, second=every(intake.evaluate_every), unique=True)]
+    if intake.statuspage.api_url:
+        second = every(intake.statuspage.poll_every)
+        crons.append(cron(poll_statuspage_job, second=second, unique=True, run_at_startup=True))
+    if intake.alertmanager.api_url:
+        second = every(intake.alertmanager.reconcile_every)
+        crons.append(cron(reconcile_alertmanager_job, second=second, unique=True))
+    return crons
+
+
 async def _metrics(request: web.Request) -> web.Response:
     body, content_type = render()
     return web.Response(body=body, headers={"Content-Type": content_type})
@@ -107,6 +173,7 @@ async def _startup(ctx: dict[str, Any]) -> None:
     stack = contextlib.AsyncExitStack()
     ctx["stack"] = stack
     ctx["deps"] = await stack.enter_async_context(build_deps(settings, ctx.get("redis_url")))
+    ctx["intake"] = intake_service(ctx["deps"])
     app = web.Application()
     app.router.add_get("/metrics", _metrics)
     app.router.add_get("/healthz", _healthz)
@@ -139,11 +206,13 @@ def create_worker(settings: Settings, redis_url: str | None = None, **overrides:
             send_chunk,
             func(skip_broadcast_remaining, name="skip_remaining"),
             handle_inbound,
+            evaluate_signals,
         ],
         "cron_jobs": [
             cron(relay_outbox_job, second=set(range(0, 60, 5)), unique=True, run_at_startup=True),
             cron(probe_hold_job, second={0, 15, 30, 45}, unique=True),
             cron(watchdog_job, second={10, 40}, unique=True),
+            *intake_crons(settings),
         ],
         "redis_settings": arq_settings(settings.redis, redis_url),
         "queue_name": settings.redis.queue_name,

@@ -205,6 +205,8 @@ class BroadcastStore:
 
     async def view(self, broadcast_id: str, start: int, stop: int) -> ChunkView:
         """Recipients ``start``..``stop - 1``: ordinals, states, attempts, deadlines."""
+        if stop <= start:
+            return ChunkView(start, [], [], [], {})
         k = self._keys
         pipe = self._redis.pipeline(transaction=False)
         pipe.getrange(k.recipients(broadcast_id), start * ORDINAL.size, stop * ORDINAL.size - 1)

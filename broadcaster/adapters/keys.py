@@ -10,6 +10,10 @@ Layout (P = prefix, default "ob"):
               P:bc:<id>:st (one state byte per recipient), P:bc:<id>:at (attempt byte),
               P:bc:<id>:due (hash index -> ms), P:bc:<id>:n (hash state -> count)
   limits      P:rl:<phone_number_id> (GCRA TAT), P:pair:<phone_number_id>:<wa_id>
+  intake      P:grp:<hash> (JSON: a correlation group), P:grp:<hash>:log (list: its signals,
+              newest first), P:grps (zset hash -> next evaluation, +inf: no timer),
+              P:inc:<id>:grp (the group an incident came from), P:seen:<source>:<delivery>,
+              P:lease:<name> (periodic chores shared by every worker)
 """
 
 from __future__ import annotations
@@ -150,3 +154,20 @@ class Keys:
 
     def seen(self, source: str, key: str) -> str:
         return f"{self.prefix}:seen:{source}:{key}"
+
+    # --- intake ---
+    def signal_group(self, group_hash: str) -> str:
+        return f"{self.prefix}:grp:{group_hash}"
+
+    def signal_log(self, group_hash: str) -> str:
+        return f"{self.prefix}:grp:{group_hash}:log"
+
+    @property
+    def signal_groups(self) -> str:
+        return f"{self.prefix}:grps"
+
+    def incident_group(self, incident_id: str) -> str:
+        return f"{self.prefix}:inc:{incident_id}:grp"
+
+    def lease(self, name: str) -> str:
+        return f"{self.prefix}:lease:{name}"

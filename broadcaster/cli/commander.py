@@ -54,11 +54,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     declare.add_argument("--json", action="store_true")
     declare.set_defaults(handler=_declare)
 
-    update = verbs.add_parser("update", help="new ETA, status or note")
+    update = verbs.add_parser("update", help="new ETA, status, note or segments")
     update.add_argument("id")
     update.add_argument("--eta", type=when)
     update.add_argument("--status", choices=["investigating", "identified", "monitoring"])
     update.add_argument("--note")
+    update.add_argument(
+        "--segment", action="append", dest="segments", help="replaces the segments; repeat"
+    )
     update.add_argument("--json", action="store_true")
     update.set_defaults(handler=_update)
 
@@ -120,7 +123,10 @@ def _declare(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _update(args: argparse.Namespace, settings: Settings) -> int:
-    body = {k: v for k, v in (("eta", args.eta), ("status", args.status), ("note", args.note)) if v}
+    given = (("eta", args.eta), ("status", args.status), ("note", args.note))
+    body: dict[str, Any] = {k: v for k, v in given if v}
+    if args.segments:
+        body["segments"] = args.segments
     path = f"/api/v1/incidents/{args.id}/updates"
     return _print_incident(_run(settings, "POST", path, body), args.json)
 
@@ -153,6 +159,16 @@ def _show(args: argparse.Namespace, settings: Settings) -> int:
         ["at", "actor", "source", "action"],
         [(a["at"], a["actor"], a["source"], a["action"]) for a in incident.get("audit", [])],
     )
+    signals = incident.get("signals", [])
+    if signals:
+        print()
+        table(
+            ["received_at", "source", "state", "started_at", "title"],
+            [
+                (s["received_at"], s["source"], s["state"], s["started_at"], s["title"])
+                for s in signals
+            ],
+        )
     return 0
 
 

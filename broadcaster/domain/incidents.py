@@ -9,7 +9,7 @@ Every change returns a new ``Incident`` plus the ``Change`` events the service l
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -174,12 +174,13 @@ class Declaration:
 
 @dataclass(frozen=True, slots=True)
 class Update:
-    """A commander's update: any of a new ETA, a new status, a note."""
+    """A commander's update: any of a new ETA, a new status, a note, new segments."""
 
     eta: datetime | None = None
     status: Status | None = None
     note: str | None = None
     clear_eta: bool = False
+    segments: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +221,7 @@ def confirm(incident: Incident, actor: Actor, now: datetime) -> Outcome:
         raise Conflict(
             f"incident {incident.id} is {incident.status}, only a pending one is confirmed"
         )
+    _require_segments(incident)
     updated = dataclasses.replace(
         incident, status=Status.INVESTIGATING, declared_at=now, revision=incident.revision + 1
     )
@@ -232,22 +234,37 @@ def update(incident: Incident, request: Update, actor: Actor, now: datetime) -> 
     """Apply an ETA, status or note change; refuse moves the lifecycle does not allow."""
     if incident.status in TERMINAL:
         raise Conflict(f"incident {incident.id} is {incident.status} and can no longer change")
-    nothing = request.eta is None and request.status is None and request.note is None
-    if nothing and not request.clear_eta:
-        raise InputError("an update needs at least one of eta, status, note")
+    given = (request.eta, request.status, request.note, request.segments)
+    if all(value is None for value in given) and not request.clear_eta:
+        raise InputError("an update needs at least one of eta, status, note, segments")
     changes: list[Change] = []
     audit: dict[str, Any] = {}
-    updated = _apply_status(incident, request.status, now, changes, audit)
+    updated = _apply_scope(incident, request.segments, changes, audit)
+    updated = _apply_status(updated, request.status, now, changes, audit)
     updated = _apply_eta(updated, request, now, changes, audit)
     if request.note is not None:
         changes.append(Change(ChangeKind.NOTE, None, request.note))
         audit["note"] = request.note
         updated = dataclasses.replace(updated, note=request.note)
     if not changes:
-        raise Conflict(f"incident {incident.id} already has that status and eta: nothing changed")
+        raise Conflict(f"incident {incident.id} already is as asked: nothing changed")
     updated = dataclasses.replace(updated, revision=incident.revision + 1)
     entry = AuditEntry(now, actor.name, actor.source, "update", audit)
     return Outcome(updated, tuple(changes), entry)
+
+
+def _apply_scope(
+    incident: Incident,
+    segments: tuple[str, ...] | None,
+    changes: list[Change],
+    audit: dict[str, Any],
+) -> Incident:
+    if segments is None or segments == incident.segments:
+        return incident
+    old, new = ",".join(incident.segments), ",".join(segments)
+    changes.append(Change(ChangeKind.SCOPE, old, new))
+    audit["segments"] = [list(incident.segments), list(segments)]
+    return dataclasses.replace(incident, segments=segments)
 
 
 def _apply_status(
@@ -266,6 +283,7 @@ def _apply_status(
     changes.append(Change(ChangeKind.STATUS, incident.status.value, status.value))
     audit["status"] = [incident.status.value, status.value]
     if incident.status is Status.PENDING:
+        _require_segments(incident)
         changes.append(Change(ChangeKind.CONFIRMED))
         return dataclasses.replace(incident, status=status, declared_at=now)
     return dataclasses.replace(incident, status=status)
@@ -337,15 +355,23 @@ def cancel(incident: Incident, actor: Actor, now: datetime, note: str | None = N
     return Outcome(updated, changes, audit)
 
 
-def reopen(incident: Incident, actor: Actor, now: datetime) -> Outcome:
-    """A resolved incident fires again within its cooldown: the same incident, active again."""
+def reopen(incident: Incident, actor: Actor, now: datetime, confirmed: bool = True) -> Outcome:
+    """A resolved incident fires again within its cooldown: the same incident, open again.
+
+    ``confirmed`` False reopens it as ``pending``: customers hear nothing until a commander
+    confirms (the policy that declared it applies to its return too).
+    """
     if incident.status is not Status.RESOLVED:
         raise Conflict(f"incident {incident.id} is {incident.status}, only a resolved one reopens")
+    status = Status.INVESTIGATING if confirmed else Status.PENDING
+    if confirmed:
+        _require_segments(incident)
     updated = dataclasses.replace(
-        incident, status=Status.INVESTIGATING, resolved_at=None, revision=incident.revision + 1
+        incident, status=status, resolved_at=None, revision=incident.revision + 1
     )
-    changes = (Change(ChangeKind.REOPENED, Status.RESOLVED.value, Status.INVESTIGATING.value),)
-    return Outcome(updated, changes, AuditEntry(now, actor.name, actor.source, "reopen", {}))
+    changes = (Change(ChangeKind.REOPENED, Status.RESOLVED.value, status.value),)
+    audit = AuditEntry(now, actor.name, actor.source, "reopen", {"status": status.value})
+    return Outcome(updated, changes, audit)
 
 
 def mark_notified(incident: Incident, eta: datetime | None) -> Incident:
@@ -356,63 +382,12 @@ def mark_notified(incident: Incident, eta: datetime | None) -> Incident:
     )
 
 
-def parse_declaration(body: Any, known_segments: Sequence[str] | None = None) -> Declaration:
-    """Validate a declare request body (CONTRACT.md); every problem is listed in the error."""
-    problems: list[str] = []
-    if not isinstance(body, Mapping):
-        raise InputError("request body must be a JSON object")
-    title = body.get("title")
-    if not isinstance(title, str) or not title.strip():
-        problems.append("title: required, a non-empty string")
-    elif len(title) > 200:
-        problems.append("title: at most 200 characters")
-    severity = _enum(body.get("severity", "major"), Severity, "severity", problems)
-    segments = _string_list(body.get("segments"), "segments", problems)
-    if not segments and "segments" in body and not problems:
-        problems.append("segments: name at least one segment")
-    if known_segments is not None:
-        problems += [
-            f"segments: unknown segment {s!r}" for s in segments if s not in known_segments
-        ]
-    eta = _time(body.get("eta"), "eta", problems)
-    summary = _optional_str(body.get("summary"), "summary", problems, 1000)
-    labels = _labels(body.get("labels"), problems)
-    if not segments and not labels and "segments" not in body:
-        problems.append("segments: required (or labels that segments map from)")
-    unknown = set(body) - {"title", "severity", "segments", "eta", "summary", "labels"}
-    problems += [f"{key}: unknown field" for key in sorted(unknown)]
-    if problems:
-        raise InputError("invalid incident declaration", problems)
-    assert isinstance(title, str)
-    assert severity is not None
-    return Declaration(
-        title=title.strip(),
-        severity=severity,
-        segments=tuple(segments),
-        eta=eta,
-        summary=summary,
-        labels=labels,
-    )
-
-
-def parse_update(body: Any) -> Update:
-    """Validate an update request body: ``{"eta"?, "status"?, "note"?}``."""
-    if not isinstance(body, Mapping):
-        raise InputError("request body must be a JSON object")
-    problems: list[str] = []
-    status = _enum(body.get("status"), Status, "status", problems) if "status" in body else None
-    if status in TERMINAL:
-        problems.append(
-            f"status: use the {'resolve' if status is Status.RESOLVED else 'cancel'} verb"
+def _require_segments(incident: Incident) -> None:
+    """Customers are told only through segments: an incident without any cannot go live."""
+    if not incident.segments:
+        raise Conflict(
+            f"incident {incident.id} names no segment: add segments with an update first"
         )
-    eta = _time(body.get("eta"), "eta", problems)
-    note = _optional_str(body.get("note"), "note", problems, 1000)
-    unknown = set(body) - {"eta", "status", "note"}
-    problems += [f"{key}: unknown field" for key in sorted(unknown)]
-    if problems:
-        raise InputError("invalid incident update", problems)
-    clear = "eta" in body and body["eta"] is None
-    return Update(eta=eta, status=status, note=note, clear_eta=clear)
 
 
 def _hint(target: Status) -> str:
@@ -427,55 +402,3 @@ def _required_time(value: str) -> datetime:
     parsed = parse_rfc3339(value)
     assert parsed is not None
     return parsed
-
-
-def _enum(value: Any, enum: type[StrEnum], key: str, problems: list[str]) -> Any:
-    try:
-        return enum(value)
-    except ValueError:
-        allowed = "|".join(m.value for m in enum)
-        problems.append(f"{key}: expected {allowed}, got {value!r}")
-        return None
-
-
-def _time(value: Any, key: str, problems: list[str]) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        if not isinstance(value, str):
-            raise ValueError
-        return parse_rfc3339(value)
-    except ValueError:
-        problems.append(f"{key}: expected an RFC 3339 time with offset, got {value!r}")
-        return None
-
-
-def _optional_str(value: Any, key: str, problems: list[str], limit: int) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        problems.append(f"{key}: expected a string")
-        return None
-    if len(value) > limit:
-        problems.append(f"{key}: at most {limit} characters")
-    return value
-
-
-def _string_list(value: Any, key: str, problems: list[str]) -> list[str]:
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        problems.append(f"{key}: expected a list of non-empty strings")
-        return []
-    return list(dict.fromkeys(value))
-
-
-def _labels(value: Any, problems: list[str]) -> dict[str, str]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-    ):
-        problems.append("labels: expected an object of string values")
-        return {}
-    return dict(value)

@@ -1,4 +1,4 @@
-"""The commander's verbs: declare, confirm, update, resolve, cancel.
+"""The commander's verbs: declare, confirm, update, resolve, cancel (and intake's reopen).
 
 Each verb loads the incident, applies the pure lifecycle (domain.incidents), and saves the
 result with its audit entry and the follow-up actions in one atomic write (the outbox). The
@@ -25,9 +25,11 @@ from broadcaster.domain.incidents import (
     cancel,
     confirm,
     declare,
+    reopen,
     resolve,
     update,
 )
+from broadcaster.domain.signals import Source
 from broadcaster.domain.templates import Kind
 from broadcaster.errors import Conflict
 from broadcaster.metrics import SIGNAL_TO_DECLARED
@@ -45,14 +47,24 @@ def plan_action(incident: Incident, kind: Kind, tag: str) -> dict[str, Any]:
     }
 
 
+_NOTICE = frozenset({ChangeKind.CONFIRMED, ChangeKind.REOPENED, ChangeKind.SCOPE})
+_UPDATE = frozenset({ChangeKind.ETA, ChangeKind.STATUS})
+_SIGNAL_SOURCES = frozenset(source.value for source in Source)
+
+
 def actions_for(outcome: Outcome) -> list[dict[str, Any]]:
-    """Which broadcasts a lifecycle change calls for."""
+    """Which broadcasts a lifecycle change calls for.
+
+    A notice when an incident goes live (confirmed, reopened) or reaches new segments (the
+    planner leaves out whoever an earlier notice already selected); an update to those
+    already told when the ETA or status changes; a resolution if anybody was told.
+    """
     incident = outcome.incident
     kinds = {change.kind for change in outcome.changes}
     actions = []
-    if ChangeKind.CONFIRMED in kinds or ChangeKind.REOPENED in kinds:
+    if incident.active and kinds & _NOTICE:
         actions.append(plan_action(incident, Kind.NOTICE, f"r{incident.revision}"))
-    elif incident.active and kinds & {ChangeKind.ETA, ChangeKind.STATUS}:
+    if incident.active and kinds & _UPDATE and not kinds & {ChangeKind.CONFIRMED}:
         actions.append(plan_action(incident, Kind.UPDATE, f"r{incident.revision}"))
     if ChangeKind.RESOLVED in kinds and incident.notified:
         actions.append(plan_action(incident, Kind.RESOLUTION, f"r{incident.revision}"))
@@ -66,13 +78,13 @@ class IncidentService:
     clock: Clock
     segment_names: Callable[[], Sequence[str]]
 
-    async def declare(self, request: Declaration, actor: Actor) -> Incident:
-        incident_id = await self.store.next_id()
+    async def declare(
+        self, request: Declaration, actor: Actor, incident_id: str | None = None
+    ) -> Incident:
+        """A new incident; ``incident_id`` (reserved earlier) makes a retry refuse, not repeat."""
+        incident_id = incident_id or await self.store.next_id()
         outcome = declare(incident_id, request, actor, self.clock())
         await self._commit(outcome, expected_revision=0)
-        if outcome.incident.declared_at is not None:
-            lead = outcome.incident.declared_at - outcome.incident.started_at
-            SIGNAL_TO_DECLARED.observe(max(0.0, lead.total_seconds()))
         return outcome.incident
 
     async def confirm(self, incident_id: str, actor: Actor) -> Incident:
@@ -91,6 +103,9 @@ class IncidentService:
     async def cancel(self, incident_id: str, actor: Actor, note: str | None = None) -> Incident:
         return await self._change(incident_id, lambda i, now: cancel(i, actor, now, note))
 
+    async def reopen(self, incident_id: str, actor: Actor, confirmed: bool) -> Incident:
+        return await self._change(incident_id, lambda i, now: reopen(i, actor, now, confirmed))
+
     async def _change(
         self, incident_id: str, apply: Callable[[Incident, Any], Outcome]
     ) -> Incident:
@@ -107,6 +122,7 @@ class IncidentService:
     async def _commit(self, outcome: Outcome, expected_revision: int) -> None:
         actions = actions_for(outcome)
         await self.store.save(outcome.incident, outcome.audit, expected_revision, actions)
+        _observe_lead_time(outcome)
         logger.info(
             "incident changed",
             extra={
@@ -117,6 +133,15 @@ class IncidentService:
             },
         )
         await relay_outbox(self.store, self.queue)
+
+
+def _observe_lead_time(outcome: Outcome) -> None:
+    """Time from an intake incident's first signal to going live (a manual one has no signal)."""
+    incident = outcome.incident
+    went_live = any(change.kind is ChangeKind.CONFIRMED for change in outcome.changes)
+    if went_live and incident.declared_at and incident.source in _SIGNAL_SOURCES:
+        lead = incident.declared_at - incident.started_at
+        SIGNAL_TO_DECLARED.observe(max(0.0, lead.total_seconds()))
 
 
 async def relay_outbox(store: IncidentStore, queue: JobQueue) -> int:

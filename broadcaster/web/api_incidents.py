@@ -6,12 +6,8 @@ from aiohttp import web
 
 from broadcaster.adapters.token_store import Role
 from broadcaster.bootstrap import Deps
-from broadcaster.domain.incidents import (
-    Actor,
-    Status,
-    parse_declaration,
-    parse_update,
-)
+from broadcaster.domain.incident_requests import parse_declaration, parse_update
+from broadcaster.domain.incidents import Actor, Status
 from broadcaster.domain.timefmt import parse_rfc3339
 from broadcaster.errors import InputError
 from broadcaster.services.reports import broadcast_view, incident_report
@@ -19,6 +15,7 @@ from broadcaster.web.auth import PRINCIPAL
 from broadcaster.web.bodies import read_json
 from broadcaster.web.keys import DEPS
 from broadcaster.web.roles import requires
+from broadcaster.web.webhooks_intake import INTAKE
 
 routes = web.RouteTableDef()
 
@@ -75,6 +72,7 @@ async def show_incident(request: web.Request) -> web.Response:
             "broadcasts": [
                 await broadcast_view(deps.broadcasts, b, _now(deps)) for b in broadcasts
             ],
+            "signals": await request.app[INTAKE].store.signals_of(incident.id),
         }
     )
 
@@ -83,7 +81,7 @@ async def show_incident(request: web.Request) -> web.Response:
 @requires(Role.COMMANDER)
 async def update_incident(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
-    change = parse_update(await _body(request))
+    change = parse_update(await _body(request), known_segments=list(deps.segments))
     incident = await deps.incidents.update(request.match_info["id"], change, _actor(request))
     return web.json_response(incident.to_dict())
 

@@ -17,7 +17,15 @@ from broadcaster.adapters.token_store import Role, TokenStore
 from broadcaster.bootstrap import Deps
 from broadcaster.logs import request_id
 from broadcaster.metrics import HTTP_DURATION, HTTP_REQUESTS
-from broadcaster.web import api_broadcasts, api_incidents, ops, webhooks_whatsapp
+from broadcaster.services.intake import intake_service
+from broadcaster.web import (
+    api_broadcasts,
+    api_incidents,
+    openapi,
+    ops,
+    webhooks_intake,
+    webhooks_whatsapp,
+)
 from broadcaster.web.auth import PRINCIPAL, authenticate, require
 from broadcaster.web.errors import error_middleware
 from broadcaster.web.idempotency import idempotency_middleware
@@ -55,9 +63,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     role: Role | None = getattr(request.match_info.handler, "required_role", None)
     if role is not None:
         deps = request.app[DEPS]
-        principal = await authenticate(
-            request, request.app[TOKENS], deps.settings.api.bootstrap_token
-        )
+        principal = await authenticate(request, request.app[TOKENS], deps.settings.api)
         require(principal, role)
         request[PRINCIPAL] = principal
     return await handler(request)
@@ -70,8 +76,14 @@ def create_app(deps: Deps) -> web.Application:
     )
     app[DEPS] = deps
     app[TOKENS] = TokenStore(deps.redis, deps.keys)
+    app[webhooks_intake.INTAKE] = intake_service(deps)
+    unsecured = webhooks_intake.open_receivers(deps.settings.intake)
+    if unsecured:
+        logger.warning("webhook receivers accept unauthenticated posts", extra={"open": unsecured})
     app.router.add_routes(ops.routes)
     app.router.add_routes(webhooks_whatsapp.routes)
+    app.router.add_routes(webhooks_intake.routes)
     app.router.add_routes(api_incidents.routes)
     app.router.add_routes(api_broadcasts.routes)
+    app.router.add_routes(openapi.routes)
     return app

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from broadcaster.domain.incident_requests import parse_declaration, parse_update
 from broadcaster.domain.incidents import (
     Actor,
     ChangeKind,
@@ -18,8 +19,6 @@ from broadcaster.domain.incidents import (
     confirm,
     declare,
     mark_notified,
-    parse_declaration,
-    parse_update,
     reopen,
     resolve,
     update,
