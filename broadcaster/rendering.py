@@ -1,8 +1,10 @@
 """Fill message templates per customer with sandboxed Jinja2 expressions.
 
-Each parameter expression is compiled once. Expressions that only read broadcast-wide values
-(the incident, the business name) are rendered once per broadcast and language; the others per
-customer. Undefined names raise (StrictUndefined): a typo fails ``templates check``, not a send.
+Each parameter expression is compiled once, and the variables it reads (``customer.first_name``,
+``eta``, ``incident.title``) are listed from its syntax tree. A rendered value is memoised under
+the values of exactly those variables, so a broadcast renders each distinct value once: the
+incident title once, the ETA once per zone and language, a first name once per name.
+Undefined names raise (StrictUndefined): a typo fails ``templates check``, not a send.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, meta
+from jinja2 import StrictUndefined, TemplateError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from broadcaster.domain.templates import (
@@ -25,14 +27,51 @@ from broadcaster.domain.templates import (
 )
 from broadcaster.errors import InputError
 
-# names a broadcast provides once for everybody; anything else is per customer
-BROADCAST_NAMES = frozenset({"business_name", "incident", "broadcast"})
+Path = tuple[str, ...]
+CACHE_LIMIT = 50_000
+_UNCACHEABLE = object()
 
 
 @dataclass(frozen=True, slots=True)
 class _Param:
     expression: Any  # a compiled jinja2 Template
-    per_customer: bool
+    paths: tuple[Path, ...]  # the context variables it reads: ("customer", "first_name")
+
+
+def variable_paths(tree: nodes.Node) -> tuple[Path, ...]:
+    """Every ``name.attr.attr`` (or ``name["key"]``) chain an expression reads, sorted."""
+    found: set[Path] = set()
+
+    def chain(node: nodes.Node) -> Path | None:
+        if isinstance(node, nodes.Name):
+            return (node.name,)
+        if isinstance(node, nodes.Getattr):
+            base = chain(node.node)
+            return None if base is None else (*base, node.attr)
+        if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+            base = chain(node.node)
+            return None if base is None else (*base, str(node.arg.value))
+        return None
+
+    def visit(node: nodes.Node) -> None:
+        path = chain(node)
+        if path is not None:
+            found.add(path)
+            return
+        for child in node.iter_child_nodes():
+            visit(child)
+
+    visit(tree)
+    return tuple(sorted(found))
+
+
+def _lookup(context: Mapping[str, Any], path: Path) -> Any:
+    value: Any = context
+    for part in path:
+        if not isinstance(value, Mapping) or part not in value:
+            return _UNCACHEABLE  # let Jinja render it and report what is missing
+        value = value[part]
+    return value if isinstance(value, str | int | float | bool | None) else _UNCACHEABLE
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +101,8 @@ class Renderer:
         def params(expressions: tuple[str, ...]) -> tuple[_Param, ...]:
             out = []
             for expression in expressions:
-                names = meta.find_undeclared_variables(self._env.parse(expression))
-                out.append(_Param(self._env.from_string(expression), bool(names - BROADCAST_NAMES)))
+                paths = variable_paths(self._env.parse(expression))
+                out.append(_Param(self._env.from_string(expression), paths))
             return tuple(out)
 
         return _Compiled(
@@ -85,7 +124,7 @@ class Renderer:
     ) -> RenderedMessage:
         """Fill the template for ``kind`` in ``language`` (or its fallback) from ``context``.
 
-        ``cache`` (one dict per broadcast) keeps broadcast-wide parameter values across calls.
+        ``cache`` (one dict per broadcast run) memoises rendered values across calls.
         """
         template = self.template_for(kind, language)
         if template is None:
@@ -96,12 +135,14 @@ class Renderer:
         def values(part: str, params: tuple[_Param, ...], limit: int) -> tuple[str, ...]:
             out = []
             for position, param in enumerate(params):
-                key = (template.kind, template.language, part, position)
-                if not param.per_customer and key in cache:
+                inputs = tuple(_lookup(context, path) for path in param.paths)
+                key = (template.kind, template.language, part, position, inputs)
+                cacheable = _UNCACHEABLE not in inputs
+                if cacheable and key in cache:
                     out.append(cache[key])
                     continue
                 value = sanitize_param(param.expression.render(context), limit)
-                if not param.per_customer:
+                if cacheable and len(cache) < CACHE_LIMIT:
                     cache[key] = value
                 out.append(value)
             return tuple(out)

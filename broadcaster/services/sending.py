@@ -160,13 +160,12 @@ class ChunkSender:
     async def _send(self, view: ChunkView, ready: list[int]) -> None:
         deps = self._deps
         ordinals = [view.ordinals[o] for o in ready]
-        customers = await deps.directory.get_many(ordinals)
-        opted_out = await deps.directory.is_opted_out(ordinals)
+        records = await deps.directory.for_sending(ordinals)
         incident = await deps.incidents.get(self._broadcast.incident_id)
         base = incident_context(incident, deps.settings.app.business_name)
         items: list[_Item] = []
         skips: list[Move] = []
-        for offset, customer, out in zip(ready, customers, opted_out, strict=True):
+        for offset, (customer, out) in zip(ready, records, strict=True):
             index = view.start + offset
             item = self._prepare(index, customer, out, incident, base)
             if item is None:
