@@ -138,6 +138,12 @@ def worker_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used (whatever else the machine is doing)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -170,6 +176,7 @@ async def watch(
     notice = broadcasts[0]
     first = 0.0
     rss: list[float] = []
+    cpu_start = sum(cpu_seconds(p.pid) for p in processes)
     while True:
         tally = await deps.broadcasts.tally(notice.id)
         now = time.monotonic()
@@ -179,10 +186,12 @@ async def watch(
         if tally.sent + tally.failed + tally.skipped >= notice.total:
             break
         await asyncio.sleep(0.1)
+    cpu = sum(cpu_seconds(p.pid) for p in processes) - cpu_start
     result: dict[str, Any] = {
         "recipients": notice.total,
         "seconds": round(now - first, 2),
         "rate": round(notice.total / (now - first)),
+        "cpu_us_per_message": round(cpu / notice.total * 1e6),
     }
     if rss:
         tenth = max(1, len(rss) // 10)
@@ -262,9 +271,14 @@ def main() -> None:
     logs = Path(os.environ.get("TMPDIR", "/tmp")) / "broadcaster-bench"
     logs.mkdir(exist_ok=True)
 
+    cpu = time.process_time()
     raw, _, _ = measure("bare-aiohttp", args.concurrency, args.seconds)
+    raw_cpu_us = (time.process_time() - cpu) / (raw * (args.seconds + 0.5)) * 1e6
     sim_raw, _, _ = measure("simulator", args.concurrency, args.seconds)
-    print(f"raw aiohttp loopback     {raw:>7} requests/s  (the ceiling, same machine, same run)")
+    print(
+        f"raw aiohttp loopback     {raw:>7} requests/s  (the ceiling, same machine, same run; "
+        f"client CPU ~{raw_cpu_us:.0f} us/request)"
+    )
     print(f"client loop -> simulator {sim_raw:>7} requests/s")
     with embedded_redis() as redis_url, simulator(logs / "simulator.log") as sim_url:
         try:
@@ -280,7 +294,8 @@ def main() -> None:
             print(
                 f"broadcaster x{workers} worker{'s' if workers > 1 else ' '} "
                 f"{result['rate']:>7} messages/s ({share:.0%} of raw), "
-                f"{result['recipients']} recipients in {result['seconds']} s"
+                f"{result['recipients']} recipients in {result['seconds']} s, "
+                f"worker CPU {result['cpu_us_per_message']} us/message"
                 + (f", worker RSS MiB {result['rss_mib']}" if "rss_mib" in result else "")
             )
 
