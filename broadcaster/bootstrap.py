@@ -30,9 +30,9 @@ from broadcaster.adapters.template_files import load_catalog
 from broadcaster.adapters.whatsapp import CloudApi
 from broadcaster.clock import Clock, utc_now
 from broadcaster.config import Settings
-from broadcaster.domain.pricing import PriceTable
 from broadcaster.domain.segments import Segment
 from broadcaster.errors import ConfigError
+from broadcaster.policies import price_table
 from broadcaster.rendering import Renderer
 from broadcaster.services.incidents import IncidentService
 from broadcaster.services.milestones import Milestones
@@ -63,13 +63,6 @@ class Deps:
     incidents: IncidentService
     planner: Planner
     sending: SendingDeps
-
-
-def price_table(settings: Settings) -> PriceTable:
-    p = settings.pricing
-    prices = {"utility": p.utility, "marketing": p.marketing}
-    prices |= {"authentication": p.authentication, "service": p.service}
-    return PriceTable(p.currency, prices)
 
 
 def load_assets(settings: Settings, root: Path = Path()) -> tuple[dict[str, Segment], Renderer]:

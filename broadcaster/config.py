@@ -19,6 +19,12 @@ from typing import Any, Literal, get_args, get_origin, get_type_hints
 from broadcaster.domain.policy import Policy
 from broadcaster.errors import ConfigError
 from broadcaster.intake_settings import IntakeSettings
+from broadcaster.recovery_settings import (
+    CadenceSettings,
+    CompensationSettings,
+    FollowUpSettings,
+    VoucherSettings,
+)
 from broadcaster.typed_config import EnvString, Problems, Secret, build
 
 ENV_PREFIX = "BROADCASTER_"
@@ -272,6 +278,10 @@ class Settings:
     broadcast: BroadcastSettings = field(default_factory=BroadcastSettings)
     inbound: InboundSettings = field(default_factory=InboundSettings)
     pricing: PricingSettings = field(default_factory=PricingSettings)
+    cadence: CadenceSettings = field(default_factory=CadenceSettings)
+    compensation: CompensationSettings = field(default_factory=CompensationSettings)
+    vouchers: VoucherSettings = field(default_factory=VoucherSettings)
+    followup: FollowUpSettings = field(default_factory=FollowUpSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
     tiers: TierSettings = field(default_factory=TierSettings)
     paths: PathSettings = field(default_factory=PathSettings)

@@ -11,6 +11,7 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from broadcaster.adapters.incident_store import IncidentStore
@@ -52,12 +53,23 @@ _UPDATE = frozenset({ChangeKind.ETA, ChangeKind.STATUS})
 _SIGNAL_SOURCES = frozenset(source.value for source in Source)
 
 
-def actions_for(outcome: Outcome) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class Timings:
+    """When follow-on work happens: the update coalescing window, the follow-up delay."""
+
+    coalesce: timedelta = timedelta(minutes=2)
+    follow_up: timedelta | None = timedelta(hours=24)
+    vouchers: bool = True
+
+
+def actions_for(outcome: Outcome, timings: Timings = Timings()) -> list[dict[str, Any]]:
     """Which broadcasts a lifecycle change calls for.
 
     A notice when an incident goes live (confirmed, reopened) or reaches new segments (the
     planner leaves out whoever an earlier notice already selected); an update to those
-    already told when the ETA or status changes; a resolution if anybody was told.
+    already told when the ETA or status changes — one job per incident, deferred by the
+    coalescing window, so a burst of changes becomes one update with the latest state; on
+    resolution, the resolution message, the vouchers, and the follow-up a day later.
     """
     incident = outcome.incident
     kinds = {change.kind for change in outcome.changes}
@@ -65,9 +77,27 @@ def actions_for(outcome: Outcome) -> list[dict[str, Any]]:
     if incident.active and kinds & _NOTICE:
         actions.append(plan_action(incident, Kind.NOTICE, f"r{incident.revision}"))
     if incident.active and kinds & _UPDATE and not kinds & {ChangeKind.CONFIRMED}:
-        actions.append(plan_action(incident, Kind.UPDATE, f"r{incident.revision}"))
+        actions.append(
+            {
+                "function": "plan_update",
+                "args": [incident.id],
+                "job_id": f"update:{incident.id}",
+                "defer_seconds": timings.coalesce.total_seconds(),
+            }
+        )
     if ChangeKind.RESOLVED in kinds and incident.notified:
         actions.append(plan_action(incident, Kind.RESOLUTION, f"r{incident.revision}"))
+        if timings.vouchers:
+            actions.append(
+                {
+                    "function": "issue_vouchers",
+                    "args": [incident.id],
+                    "job_id": f"vouchers:{incident.id}:r{incident.revision}",
+                }
+            )
+        if timings.follow_up is not None:
+            follow_up = plan_action(incident, Kind.FOLLOW_UP, f"r{incident.revision}")
+            actions.append({**follow_up, "defer_seconds": timings.follow_up.total_seconds()})
     return actions
 
 
@@ -77,6 +107,7 @@ class IncidentService:
     queue: JobQueue
     clock: Clock
     segment_names: Callable[[], Sequence[str]]
+    timings: Timings = Timings()
 
     async def declare(
         self, request: Declaration, actor: Actor, incident_id: str | None = None
@@ -120,7 +151,7 @@ class IncidentService:
         raise Conflict(f"incident {incident_id} keeps changing; try again")
 
     async def _commit(self, outcome: Outcome, expected_revision: int) -> None:
-        actions = actions_for(outcome)
+        actions = actions_for(outcome, self.timings)
         await self.store.save(outcome.incident, outcome.audit, expected_revision, actions)
         _observe_lead_time(outcome)
         logger.info(
@@ -149,7 +180,12 @@ async def relay_outbox(store: IncidentStore, queue: JobQueue) -> int:
     done = 0
     for raw in await store.pending_actions():
         action = json.loads(raw)
-        await queue.enqueue(action["function"], *action["args"], job_id=action["job_id"])
+        await queue.enqueue(
+            action["function"],
+            *action["args"],
+            job_id=action["job_id"],
+            defer_seconds=float(action.get("defer_seconds", 0)),
+        )
         await store.action_done(raw)
         done += 1
     return done
