@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from broadcaster.domain.contacts import LoggedContact
-from broadcaster.domain.intervals import Z95, Interval, newcombe_difference, wilson
+from broadcaster.domain.intervals import Z95, Interval, newcombe_difference, rounded, wilson
 
 PER = 1000  # rates are per 1,000 customers
 
@@ -68,14 +68,8 @@ def estimate(notified: Group, holdout: Group, baseline: Group | None, z: float =
 
 
 def per_thousand(interval: Interval | None) -> dict[str, Any] | None:
-    """A proportion as ``{"per_1000", "ci": [low, high]}``, rounded for people to read."""
-    if interval is None:
-        return None
-    scaled = interval.scaled(PER)
-    return {
-        "per_1000": round(scaled.estimate, 2),
-        "ci": [round(scaled.low, 2), round(scaled.high, 2)],
-    }
+    """A proportion as ``{"per_1000", "ci": [low, high]}``."""
+    return rounded(interval, PER, "per_1000")
 
 
 def group_view(group: Group, z: float = Z95) -> dict[str, Any]:
@@ -85,17 +79,6 @@ def group_view(group: Group, z: float = Z95) -> dict[str, Any]:
         "contacting": group.contacting,
         "contacts": group.contacts,
         **rate,
-    }
-
-
-def amount(interval: Interval | None, factor: float = 1.0) -> dict[str, Any] | None:
-    """A count or a money amount with its interval, rounded to two decimals."""
-    if interval is None:
-        return None
-    scaled = interval.scaled(factor)
-    return {
-        "estimate": round(scaled.estimate, 2),
-        "ci": [round(scaled.low, 2), round(scaled.high, 2)],
     }
 
 

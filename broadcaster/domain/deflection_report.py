@@ -18,12 +18,11 @@ from broadcaster.domain.deflection import (
     PER,
     Group,
     Method,
-    amount,
     estimate,
     group_view,
     per_thousand,
 )
-from broadcaster.domain.intervals import Z95
+from broadcaster.domain.intervals import Z95, rounded
 from broadcaster.domain.timefmt import format_rfc3339
 
 LABELS = {
@@ -71,7 +70,7 @@ def build(i: Inputs, z: float = Z95) -> dict[str, Any]:
     cost = None
     if result.deflected is not None and i.cost_per_contact > 0:
         cost = {
-            **(amount(result.deflected, i.cost_per_contact) or {}),
+            **(rounded(result.deflected, i.cost_per_contact) or {}),
             "currency": i.currency,
             "cost_per_contact": i.cost_per_contact,
         }
@@ -86,7 +85,7 @@ def build(i: Inputs, z: float = Z95) -> dict[str, Any]:
         "holdout": group_view(holdout, z),
         "baseline": _baseline(i, z),
         "difference": difference,
-        "deflected": amount(result.deflected),
+        "deflected": rounded(result.deflected),
         "cost_saved": cost,
         "answered_automatically": i.answered,
         "contacts": {

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 Z95 = 1.959963984540054  # two-sided 95 %
 
@@ -33,6 +34,17 @@ class Interval:
 
     def contains(self, value: float) -> bool:
         return self.low <= value <= self.high
+
+
+def rounded(
+    interval: Interval | None, factor: float = 1.0, key: str = "estimate", digits: int = 2
+) -> dict[str, Any] | None:
+    """``{key: estimate, "ci": [low, high]}`` in the units of ``factor``, for people to read."""
+    if interval is None:
+        return None
+    scaled = interval.scaled(factor)
+    bounds = [round(scaled.low, digits), round(scaled.high, digits)]
+    return {key: round(scaled.estimate, digits), "ci": bounds}
 
 
 def wilson(successes: int, trials: int, z: float = Z95) -> Interval | None:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from broadcaster.domain.intervals import Z95, Interval, Stratum, poisson_rate, rate_ratio
+from broadcaster.domain.intervals import Z95, Stratum, poisson_rate, rate_ratio, rounded
 
 HOUR_MS = 3_600_000
 PER = 1000  # rates per 1,000 customer-hours
@@ -83,22 +83,11 @@ def _person_time(changes: list[tuple[int, int]], at: Sequence[int]) -> list[floa
 
 
 def _state(events: int, ms: float, z: float) -> dict[str, Any]:
-    rate = poisson_rate(events, ms / HOUR_MS, z)
-    scaled = rate.scaled(PER) if rate is not None else None
+    rate = rounded(poisson_rate(events, ms / HOUR_MS, z), PER, "per_1000_customer_hours")
     return {
         "customer_hours": round(ms / HOUR_MS, 2),
         "contacting": events,
-        "per_1000_customer_hours": round(scaled.estimate, 2) if scaled else None,
-        "ci": [round(scaled.low, 2), round(scaled.high, 2)] if scaled else None,
-    }
-
-
-def _ratio(interval: Interval | None) -> dict[str, Any] | None:
-    if interval is None:
-        return None
-    return {
-        "estimate": round(interval.estimate, 3),
-        "ci": [round(interval.low, 3), round(interval.high, 3)],
+        **(rate or {"per_1000_customer_hours": None, "ci": None}),
     }
 
 
@@ -113,6 +102,6 @@ def summarize(slices: Sequence[Stratum], z: float = Z95) -> dict[str, Any]:
     return {
         "before_delivery": _state(total.b, total.t0, z),
         "after_delivery": _state(total.a, total.t1, z),
-        "rate_ratio": _ratio(rate_ratio([total], z)),
-        "rate_ratio_time_adjusted": _ratio(rate_ratio(slices, z)),
+        "rate_ratio": rounded(rate_ratio([total], z), digits=3),
+        "rate_ratio_time_adjusted": rounded(rate_ratio(slices, z), digits=3),
     }

@@ -11,14 +11,13 @@ from broadcaster.domain.contacts import LoggedContact, WindowTally, tally
 from broadcaster.domain.deflection import (
     Group,
     Method,
-    amount,
     baseline_group,
     baseline_windows,
     estimate,
     per_thousand,
 )
 from broadcaster.domain.deflection_report import Inputs, build
-from broadcaster.domain.intervals import Stratum
+from broadcaster.domain.intervals import Stratum, rounded
 
 MINUTE = 60_000
 HOUR = 60 * MINUTE
@@ -51,8 +50,8 @@ def test_without_holdout_the_baseline_stands_in_and_without_either_nothing_is_cl
 def test_rates_and_amounts_are_rounded_for_people_and_none_stays_none():
     assert per_thousand(Group(1000, 20).rate()) == {"per_1000": 20.0, "ci": [12.98, 30.69]}
     assert per_thousand(None) is None
-    assert amount(None) is None
-    assert amount(Group(4, 1).rate(), 100) == {"estimate": 25.0, "ci": [4.56, 69.94]}
+    assert rounded(None) is None
+    assert rounded(Group(4, 1).rate(), 100) == {"estimate": 25.0, "ci": [4.56, 69.94]}
 
 
 def test_baseline_windows_are_the_same_hours_earlier_and_only_where_the_log_reaches():
