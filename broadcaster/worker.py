@@ -23,8 +23,9 @@ from broadcaster.errors import InputError
 from broadcaster.metrics import BUILD, JOBS, WORKER_UP, render
 from broadcaster.services import holds as hold_service
 from broadcaster.services.broadcast_control import skip_remaining
+from broadcaster.services.deflection import finalize_due
+from broadcaster.services.inbound import handle_inbound_message
 from broadcaster.services.incidents import relay_outbox
-from broadcaster.services.opt_out import handle_inbound_message
 from broadcaster.services.sending import send_chunk as send_chunk_service
 from broadcaster.services.watchdog import watch
 
@@ -74,8 +75,20 @@ async def skip_broadcast_remaining(ctx: dict[str, Any], broadcast_id: str) -> in
     return await skip_remaining(deps.broadcasts, broadcast_id, now_ms)
 
 
-async def handle_inbound(ctx: dict[str, Any], message: dict[str, Any]) -> str:
-    return await handle_inbound_message(_deps(ctx), message)
+async def handle_inbound(ctx: dict[str, Any], message: dict[str, Any], received_ms: int = 0) -> str:
+    try:
+        outcome = await handle_inbound_message(_deps(ctx), message, received_ms)
+    except Exception as exc:
+        # the contact is deduplicated and an answer is claimed before it is sent: safe to re-run
+        logger.exception("inbound message not handled", extra={"type": message.get("type")})
+        JOBS.labels("handle_inbound", "error").inc()
+        raise Retry(defer=min(60, 2 ** min(ctx.get("job_try", 1), 6))) from exc
+    JOBS.labels("handle_inbound", "done").inc()
+    return outcome
+
+
+async def finalize_deflection_job(ctx: dict[str, Any]) -> int:
+    return await finalize_due(_deps(ctx))
 
 
 async def relay_outbox_job(ctx: dict[str, Any]) -> int:
@@ -144,6 +157,7 @@ def create_worker(settings: Settings, redis_url: str | None = None, **overrides:
             cron(relay_outbox_job, second=set(range(0, 60, 5)), unique=True, run_at_startup=True),
             cron(probe_hold_job, second={0, 15, 30, 45}, unique=True),
             cron(watchdog_job, second={10, 40}, unique=True),
+            cron(finalize_deflection_job, second={50}, unique=True),
         ],
         "redis_settings": arq_settings(settings.redis, redis_url),
         "queue_name": settings.redis.queue_name,

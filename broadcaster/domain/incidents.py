@@ -111,6 +111,8 @@ class Incident:
     note: str | None = None
     revision: int = 1
     notified: bool = False  # a notice went out: cancel is no longer an honest option
+    # share of the audience held out to measure deflection; None = [broadcast] holdout_percent
+    holdout_percent: float | None = None
 
     @property
     def active(self) -> bool:
@@ -134,6 +136,7 @@ class Incident:
             "note": self.note,
             "revision": self.revision,
             "notified": self.notified,
+            "holdout_percent": self.holdout_percent,
         }
 
     @classmethod
@@ -155,6 +158,7 @@ class Incident:
             note=data.get("note"),
             revision=int(data.get("revision", 1)),
             notified=bool(data.get("notified", False)),
+            holdout_percent=data.get("holdout_percent"),
         )
 
 
@@ -170,6 +174,7 @@ class Declaration:
     labels: Mapping[str, str] = field(default_factory=dict)
     started_at: datetime | None = None
     confirmed: bool = True  # False: pending until a commander confirms
+    holdout_percent: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +211,7 @@ def declare(incident_id: str, request: Declaration, actor: Actor, now: datetime)
         summary=request.summary,
         eta=request.eta,
         declared_at=now if request.confirmed else None,
+        holdout_percent=request.holdout_percent,
     )
     changes = [Change(ChangeKind.DECLARED, None, status.value)]
     if request.confirmed:
@@ -379,7 +385,9 @@ def parse_declaration(body: Any, known_segments: Sequence[str] | None = None) ->
     labels = _labels(body.get("labels"), problems)
     if not segments and not labels and "segments" not in body:
         problems.append("segments: required (or labels that segments map from)")
+    holdout = _holdout(body.get("holdout_percent"), problems)
     unknown = set(body) - {"title", "severity", "segments", "eta", "summary", "labels"}
+    unknown -= {"holdout_percent"}
     problems += [f"{key}: unknown field" for key in sorted(unknown)]
     if problems:
         raise InputError("invalid incident declaration", problems)
@@ -392,7 +400,18 @@ def parse_declaration(body: Any, known_segments: Sequence[str] | None = None) ->
         eta=eta,
         summary=summary,
         labels=labels,
+        holdout_percent=holdout,
     )
+
+
+def _holdout(value: Any, problems: list[str]) -> float | None:
+    """A per-incident holdout share, 0 to 50 percent (null: the configured default)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 50:
+        problems.append("holdout_percent: expected a percentage from 0 to 50, or null")
+        return None
+    return float(value)
 
 
 def parse_update(body: Any) -> Update:

@@ -1,14 +1,22 @@
-"""The incident report (CONTRACT.md): audience, messages by kind, vouchers, deflection."""
+"""The incident report (CONTRACT.md): audience, messages by kind, vouchers, deflection.
+
+``deflection`` comes from ``services.deflection`` and ``messages.reply`` from the answers
+sent to customers who wrote in (sent and failed only: their delivery is not tracked).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from broadcaster.adapters.broadcast_store import Broadcast, BroadcastStore
 from broadcaster.adapters.holds import Holds
 from broadcaster.adapters.incident_store import IncidentStore
+from broadcaster.bootstrap import Deps
 from broadcaster.domain.deliveries import EMPTY_TALLY, Tally
 from broadcaster.domain.templates import Kind
+from broadcaster.services.answers import answer_counts
+from broadcaster.services.deflection import incident_deflection
 
 MILESTONES = ("first_at", "p50_at", "p95_at", "done_at")
 
@@ -30,7 +38,12 @@ async def broadcast_view(store: BroadcastStore, broadcast: Broadcast) -> dict[st
 
 
 async def incident_report(
-    incident_id: str, incidents: IncidentStore, broadcasts: BroadcastStore, holds: Holds
+    incident_id: str,
+    incidents: IncidentStore,
+    broadcasts: BroadcastStore,
+    holds: Holds,
+    deflection: Mapping[str, Any] | None = None,
+    replies: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
     incident = await incidents.get(incident_id)
     by_kind: dict[str, Tally] = {kind.value: EMPTY_TALLY for kind in Kind}
@@ -47,12 +60,28 @@ async def incident_report(
             for tier, count in summary.get("by_tier", {}).items():
                 by_tier[tier] = by_tier.get(tier, 0) + int(count)
     hold = await holds.get()
+    messages = {kind: tally.to_dict() for kind, tally in by_kind.items()}
+    if replies is not None:
+        messages[Kind.REPLY.value] = dict(replies)
     return {
         "incident": incident.to_dict(),
         "audience": {**audience, "by_tier": by_tier},
-        "messages": {kind: tally.to_dict() for kind, tally in by_kind.items()},
+        "messages": messages,
         "vouchers": {"issued": 0, "total_value": 0, "currency": ""},
-        "deflection": {},
+        "deflection": dict(deflection or {}),
         "broadcasts": views,
         "sending_hold": None if hold is None else {"reason": hold.reason, "code": hold.code},
     }
+
+
+async def full_report(deps: Deps, incident_id: str) -> dict[str, Any]:
+    """The report as the API serves it, deflection and answers to customers included."""
+    incident = await deps.incident_store.get(incident_id)
+    return await incident_report(
+        incident_id,
+        deps.incident_store,
+        deps.broadcasts,
+        deps.holds,
+        deflection=await incident_deflection(deps, incident),
+        replies=answer_counts(await deps.inbound_records.answers(incident_id)),
+    )

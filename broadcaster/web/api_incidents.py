@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from broadcaster.adapters.token_store import Role
+from broadcaster.charts import render_svg
 from broadcaster.domain.incidents import (
     Actor,
     Status,
@@ -13,7 +14,7 @@ from broadcaster.domain.incidents import (
 )
 from broadcaster.domain.timefmt import parse_rfc3339
 from broadcaster.errors import InputError
-from broadcaster.services.reports import broadcast_view, incident_report
+from broadcaster.services.reports import broadcast_view, full_report
 from broadcaster.web.auth import PRINCIPAL
 from broadcaster.web.bodies import read_json
 from broadcaster.web.keys import DEPS
@@ -125,8 +126,12 @@ async def cancel_incident(request: web.Request) -> web.Response:
 @routes.get("/api/v1/incidents/{id}/report")
 @requires(Role.VIEWER)
 async def report(request: web.Request) -> web.Response:
-    deps = request.app[DEPS]
-    body = await incident_report(
-        request.match_info["id"], deps.incident_store, deps.broadcasts, deps.holds
-    )
+    body = await full_report(request.app[DEPS], request.match_info["id"])
     return web.json_response(body)
+
+
+@routes.get("/api/v1/incidents/{id}/report.svg")
+@requires(Role.VIEWER)
+async def report_chart(request: web.Request) -> web.Response:
+    body = await full_report(request.app[DEPS], request.match_info["id"])
+    return web.Response(text=render_svg(body), content_type="image/svg+xml")
