@@ -86,6 +86,10 @@ def _series(name: str, values: Sequence[float], top: float, dashed: bool = False
     )
 
 
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:g}"
+
+
 def _summary(deflection: Mapping[str, Any]) -> str:
     deflected = deflection.get("deflected")
     if not deflected:
@@ -93,11 +97,11 @@ def _summary(deflection: Mapping[str, Any]) -> str:
     low, high = deflected["ci"]
     text = (
         f"estimated contacts deflected ({deflection['method']}): "
-        f"{deflected['estimate']:g} (95% CI {low:g} to {high:g})"
+        f"{_number(deflected['estimate'])} (95% CI {_number(low)} to {_number(high)})"
     )
     cost = deflection.get("cost_saved")
     if cost:
-        text += f"; cost saved {cost['estimate']:g} {cost['currency']}"
+        text += f"; cost saved {_number(cost['estimate'])} {cost['currency']}"
     return text
 
 

@@ -10,16 +10,18 @@ must not tell strangers about our customers' incidents).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from broadcaster.adapters.whatsapp import SendFailed, text_payload
 from broadcaster.bootstrap import Deps
 from broadcaster.domain.customers import Customer
 from broadcaster.domain.incidents import Incident
 from broadcaster.domain.segments import matches
+from broadcaster.domain.send_errors import Action, pair_backoff
 from broadcaster.errors import InputError
 from broadcaster.metrics import AUTO_REPLIES, AUTO_REPLY_DURATION
 from broadcaster.replies import ReplyKind
@@ -28,25 +30,36 @@ from broadcaster.services.planning import audience_rule
 
 logger = logging.getLogger(__name__)
 MAX_INCIDENTS = 3  # per answer; more would bury the one that matters
+ATTEMPTS = 3
+RETRYABLE = frozenset({Action.RETRY, Action.RESCHEDULE})  # definitely not sent
 
 
 async def send_text(
     deps: Deps, number: str, customer: Customer, text: str, reason: ReplyKind, opaque: str
 ) -> bool:
-    """Send one free-form text at the number's pace; False when WhatsApp refused it."""
+    """Send one free-form text at the number's pace; False when WhatsApp refused it.
+
+    Refusals that say "not sent, try later" (throughput, pair rate) are retried twice
+    within the job, after Meta's advised wait (4^X s for the pair rate).
+    """
     pacer = deps.pacers[number]
-    await pacer.acquire()
-    try:
-        await deps.cloud.send(number, text_payload(customer.wa_id, text, opaque))
-    except SendFailed as failure:
-        AUTO_REPLIES.labels(reason.value, "failed").inc()
-        logger.warning(
-            "answer not sent",
-            extra={"reason": reason.value, "code": failure.verdict.code},
-        )
-        if failure.verdict.code == 130429:
-            await pacer.push_back(1.0)
-        return False
+    payload = text_payload(customer.wa_id, text, opaque)
+    for attempt in range(1, ATTEMPTS + 1):
+        await pacer.acquire()
+        try:
+            await deps.cloud.send(number, payload)
+        except SendFailed as failure:
+            verdict = failure.verdict
+            if verdict.code == 130429:
+                await pacer.push_back(1.0)
+            if verdict.action in RETRYABLE and attempt < ATTEMPTS:
+                wait = pair_backoff(attempt) if verdict.code == 131056 else verdict.backoff
+                await asyncio.sleep((wait or timedelta(seconds=1)).total_seconds())
+                continue
+            AUTO_REPLIES.labels(reason.value, "failed").inc()
+            logger.warning("answer not sent", extra={"reason": reason.value, "code": verdict.code})
+            return False
+        break
     AUTO_REPLIES.labels(reason.value, "sent").inc()
     return True
 
