@@ -86,11 +86,12 @@ def baseline_windows(
     start_ms: int, end_ms: int, offset_ms: int, periods: int, since_ms: int | None
 ) -> list[tuple[int, int]]:
     """The incident's window moved back by 1..``periods`` offsets (the same hours a week
-    earlier, two weeks earlier...), keeping only those the contact log fully covers."""
+    earlier, two weeks earlier...), keeping those the contact log fully covers and that end
+    before the incident began (an incident longer than the offset overlaps its own past)."""
     if since_ms is None:
         return []
     windows = [(start_ms - k * offset_ms, end_ms - k * offset_ms) for k in range(1, periods + 1)]
-    return [(s, e) for s, e in windows if s >= since_ms]
+    return [(s, e) for s, e in windows if s >= since_ms and e <= start_ms]
 
 
 def baseline_group(

@@ -4,12 +4,17 @@ printed and exported as broadcaster_auto_reply_duration_seconds."""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import dataclasses
 import time
+import xml.etree.ElementTree as ET
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 from broadcaster.adapters.rate_limiter import Pacers
+from broadcaster.cli import commander
+from broadcaster.domain.templates import Kind
 from broadcaster.domain.timefmt import format_rfc3339, parse_rfc3339
 from broadcaster.localization import format_local
 from broadcaster.services.inbound import handle_inbound_message
@@ -202,3 +207,25 @@ async def test_inbound_messages_and_answers_use_the_numbers_throughput(settings,
         assert len(texts_to(stack, siti.wa_id)) == 1
         # inbound 1 + inbound 1 + the answer twice (throttled, then sent)
         assert pacers.slots == Counter({number: 4})
+
+
+async def test_the_cli_report_prints_the_deflection_and_writes_the_chart(
+    settings, redis_url, tmp_path, capsys
+):
+    customers = [customer(i, "id") for i in range(40)]
+    async with running_stack(settings, redis_url, NO_PAIR_LIMIT, customers) as stack:
+        incident = await declare(stack, holdout_percent=25)
+        await stack.deps.planner.plan(incident["id"], Kind.NOTICE, "r1")
+        await stack.call(
+            "POST",
+            "/api/v1/contacts",
+            {"contacts": [{"channel": "chat", "customer_id": "C00003", "time": eta_in(0)}]},
+        )
+        chart = tmp_path / "deflection.svg"
+        args = argparse.Namespace(id=incident["id"], json=False, chart=chart)
+        assert await asyncio.to_thread(commander._report, args, stack.settings) == 0
+    printed = capsys.readouterr().out
+    assert "deflection: randomised holdout" in printed
+    assert "answered automatically: 0" in printed
+    root = ET.parse(chart).getroot()
+    assert root.find("{http://www.w3.org/2000/svg}polyline[@id='series-holdout']") is not None

@@ -59,6 +59,8 @@ def test_baseline_windows_are_the_same_hours_earlier_and_only_where_the_log_reac
     windows = baseline_windows(T0, T0 + HOUR, week, 3, since_ms=T0 - 2 * week - 1)
     assert windows == [(T0 - week, T0 + HOUR - week), (T0 - 2 * week, T0 + HOUR - 2 * week)]
     assert baseline_windows(T0, T0 + HOUR, week, 3, since_ms=None) == []
+    long = baseline_windows(T0, T0 + 10 * 24 * HOUR, week, 2, since_ms=0)
+    assert long == [(T0 - 2 * week, T0 + 10 * 24 * HOUR - 2 * week)], "not its own past"
 
 
 def test_baseline_counts_each_customer_once_per_window():
