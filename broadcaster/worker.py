@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 from arq import Retry, cron, func
 from arq.worker import Worker
+from redis.exceptions import RedisError
 
 from broadcaster.adapters.redis_connection import arq_settings
 from broadcaster.bootstrap import Deps, build_deps
@@ -78,11 +79,16 @@ async def skip_broadcast_remaining(ctx: dict[str, Any], broadcast_id: str) -> in
 async def handle_inbound(ctx: dict[str, Any], message: dict[str, Any], received_ms: int = 0) -> str:
     try:
         outcome = await handle_inbound_message(_deps(ctx), message, received_ms)
-    except Exception as exc:
+    except (RedisError, OSError) as exc:
         # the contact is deduplicated and an answer is claimed before it is sent: safe to re-run
         logger.exception("inbound message not handled", extra={"type": message.get("type")})
-        JOBS.labels("handle_inbound", "error").inc()
+        JOBS.labels("handle_inbound", "retry").inc()
         raise Retry(defer=min(60, 2 ** min(ctx.get("job_try", 1), 6))) from exc
+    except Exception:
+        # a message we cannot handle would fail the same way on every retry
+        logger.exception("inbound message failed", extra={"type": message.get("type")})
+        JOBS.labels("handle_inbound", "failed").inc()
+        return "failed"
     JOBS.labels("handle_inbound", "done").inc()
     return outcome
 

@@ -82,7 +82,8 @@ async def finalize_due(deps: Deps) -> int:
     now = deps.clock()
     tail = deps.settings.deflection.tail
     done = 0
-    since = now - deps.settings.inbound.incident_lookback
+    # incidents older than the contact log's retention have nothing left to measure
+    since = now - deps.settings.deflection.retention
     for incident in await deps.incident_store.started_since(since):
         if incident.resolved_at is None or incident.resolved_at + tail > now:
             continue
