@@ -175,16 +175,37 @@ def _opt_in_words() -> dict[str, list[str]]:
 
 @dataclass(frozen=True)
 class InboundSettings:
-    # a message that is exactly one of these (any case, any language) opts the sender out
-    opt_out_keywords: dict[str, list[str]] = field(default_factory=_opt_out_words)
-    opt_in_keywords: dict[str, list[str]] = field(default_factory=_opt_in_words)
     # answer a customer affected by an active incident with its status and ETA (free-form
     # text inside the 24 h window their message opened); unknown numbers get nothing
     auto_reply: bool = True
     # the same answer is not sent twice to one customer within this time
     auto_reply_cooldown: timedelta = timedelta(minutes=10)
-    # incidents that started longer ago are not considered for answers and finalization
+    # incidents that started longer ago are not considered for answers
     incident_lookback: timedelta = timedelta(days=14)
+    # a message that is exactly one of these (any case, any language) opts the sender out
+    opt_out_keywords: dict[str, list[str]] = field(default_factory=_opt_out_words)
+    opt_in_keywords: dict[str, list[str]] = field(default_factory=_opt_in_words)
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    bootstrap_token: Secret = Secret("")
+    # what the CLI's incident/report verbs present; empty = the bootstrap token
+    token: Secret = Secret("")
+    # where the CLI finds the API; empty = http://<http.host>:<http.port>
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class TierSettings:
+    # highest priority first: notified first, compensated most
+    order: list[str] = field(default_factory=lambda: ["platinum", "gold", "silver", "standard"])
+    default: str = "standard"
+
+    def problems(self) -> list[tuple[str, str]]:
+        if self.default not in self.order:
+            return [("default", f"{self.default!r} is not in tiers.order")]
+        return []
 
 
 def _contact_channels() -> list[str]:
@@ -195,7 +216,7 @@ def _contact_channels() -> list[str]:
 class DeflectionSettings:
     # what one contact handled by an agent costs; 0 = cost saved is not reported
     cost_per_contact: float = 0.0
-    currency: str = "IDR"
+    currency: str = "USD"
     # contacts this long after the resolution still count toward the incident
     tail: timedelta = timedelta(hours=1)
     # baseline: the incident's hours, this much earlier, averaged over this many periods
@@ -225,27 +246,6 @@ class DeflectionSettings:
 
 
 @dataclass(frozen=True)
-class ApiSettings:
-    bootstrap_token: Secret = Secret("")
-    # what the CLI's incident/report verbs present; empty = the bootstrap token
-    token: Secret = Secret("")
-    # where the CLI finds the API; empty = http://<http.host>:<http.port>
-    url: str = ""
-
-
-@dataclass(frozen=True)
-class TierSettings:
-    # highest priority first: notified first, compensated most
-    order: list[str] = field(default_factory=lambda: ["platinum", "gold", "silver", "standard"])
-    default: str = "standard"
-
-    def problems(self) -> list[tuple[str, str]]:
-        if self.default not in self.order:
-            return [("default", f"{self.default!r} is not in tiers.order")]
-        return []
-
-
-@dataclass(frozen=True)
 class PathSettings:
     templates: str = "templates"
     segments: str = "segments"
@@ -272,9 +272,9 @@ class Settings:
     whatsapp: WhatsAppSettings = field(default_factory=WhatsAppSettings)
     broadcast: BroadcastSettings = field(default_factory=BroadcastSettings)
     inbound: InboundSettings = field(default_factory=InboundSettings)
-    deflection: DeflectionSettings = field(default_factory=DeflectionSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
     tiers: TierSettings = field(default_factory=TierSettings)
+    deflection: DeflectionSettings = field(default_factory=DeflectionSettings)
     paths: PathSettings = field(default_factory=PathSettings)
     simulator: SimulatorSettings = field(default_factory=SimulatorSettings)
     source: str = "defaults"

@@ -1,12 +1,11 @@
 """The incident report (CONTRACT.md): audience, messages by kind, vouchers, deflection.
 
-``deflection`` comes from ``services.deflection`` and ``messages.reply`` from the answers
+``full_report`` adds ``deflection`` (services.deflection) and ``messages.reply``, the answers
 sent to customers who wrote in (sent and failed only: their delivery is not tracked).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from broadcaster.adapters.broadcast_store import Broadcast, BroadcastStore
@@ -38,12 +37,7 @@ async def broadcast_view(store: BroadcastStore, broadcast: Broadcast) -> dict[st
 
 
 async def incident_report(
-    incident_id: str,
-    incidents: IncidentStore,
-    broadcasts: BroadcastStore,
-    holds: Holds,
-    deflection: Mapping[str, Any] | None = None,
-    replies: Mapping[str, int] | None = None,
+    incident_id: str, incidents: IncidentStore, broadcasts: BroadcastStore, holds: Holds
 ) -> dict[str, Any]:
     incident = await incidents.get(incident_id)
     by_kind: dict[str, Tally] = {kind.value: EMPTY_TALLY for kind in Kind}
@@ -60,15 +54,12 @@ async def incident_report(
             for tier, count in summary.get("by_tier", {}).items():
                 by_tier[tier] = by_tier.get(tier, 0) + int(count)
     hold = await holds.get()
-    messages = {kind: tally.to_dict() for kind, tally in by_kind.items()}
-    if replies is not None:
-        messages[Kind.REPLY.value] = dict(replies)
     return {
         "incident": incident.to_dict(),
         "audience": {**audience, "by_tier": by_tier},
-        "messages": messages,
+        "messages": {kind: tally.to_dict() for kind, tally in by_kind.items()},
         "vouchers": {"issued": 0, "total_value": 0, "currency": ""},
-        "deflection": dict(deflection or {}),
+        "deflection": {},
         "broadcasts": views,
         "sending_hold": None if hold is None else {"reason": hold.reason, "code": hold.code},
     }
@@ -76,12 +67,9 @@ async def incident_report(
 
 async def full_report(deps: Deps, incident_id: str) -> dict[str, Any]:
     """The report as the API serves it, deflection and answers to customers included."""
+    report = await incident_report(incident_id, deps.incident_store, deps.broadcasts, deps.holds)
     incident = await deps.incident_store.get(incident_id)
-    return await incident_report(
-        incident_id,
-        deps.incident_store,
-        deps.broadcasts,
-        deps.holds,
-        deflection=await incident_deflection(deps, incident),
-        replies=answer_counts(await deps.inbound_records.answers(incident_id)),
-    )
+    report["deflection"] = await incident_deflection(deps, incident)
+    answers = await deps.inbound_records.answers(incident_id)
+    report["messages"][Kind.REPLY.value] = answer_counts(answers)
+    return report

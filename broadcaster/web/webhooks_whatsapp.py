@@ -58,10 +58,10 @@ async def receive(request: web.Request) -> web.Response:
         if update.timestamp:
             WEBHOOK_INTAKE_LAG.labels(SOURCE).observe(max(0.0, now - update.timestamp))
     report = await apply_statuses(deps.broadcasts, batch.statuses)
-    await record_delivery_times(deps.deliveries, batch.statuses)
     WEBHOOK_EVENTS.labels(SOURCE, "accepted").inc(report.applied)
     WEBHOOK_EVENTS.labels(SOURCE, "duplicate").inc(report.ignored)
     WEBHOOK_EVENTS.labels(SOURCE, "ignored").inc(report.unmatched + len(batch.other_fields))
+    await record_delivery_times(deps.deliveries, batch.statuses)
     if batch.messages:
         received_ms = int(now * 1000)
         await accept_inbound(deps.redis, deps.keys, deps.queue, batch.messages, received_ms)
