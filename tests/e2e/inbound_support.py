@@ -42,9 +42,10 @@ async def notice_done(stack: LocalStack, incident_id: str) -> dict[str, Any] | N
 async def drained(stack: LocalStack) -> bool:
     """No job waiting or running: every inbound message so far has been handled."""
     deps = stack.deps
-    queued = await deps.arq.queued_jobs(queue_name=deps.settings.redis.queue_name)
+    # job ids only: a job's definition may vanish between listing and reading it
+    queued = await deps.arq.zrange(deps.settings.redis.queue_name, 0, -1)
     running = await deps.arq.keys("arq:in-progress:in:*")
-    return not [j for j in queued if j.function == "handle_inbound"] and not running
+    return not [j for j in queued if j.startswith(b"in:")] and not running
 
 
 def texts_to(stack: LocalStack, wa_id: str) -> list[str]:
