@@ -163,10 +163,6 @@ class CountingPacers:
                 slots[number] += len(taken)
                 return taken
 
-            async def acquire(self) -> None:
-                await pacer.acquire()
-                slots[number] += 1
-
             async def push_back(self, seconds: float) -> None:
                 await pacer.push_back(seconds)
 
