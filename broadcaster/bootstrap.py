@@ -18,8 +18,11 @@ from arq.connections import ArqRedis
 
 from broadcaster.adapters.audience import Audiences
 from broadcaster.adapters.broadcast_store import BroadcastStore
+from broadcaster.adapters.contact_log import ContactLog
+from broadcaster.adapters.deliveries import DeliveryTimes
 from broadcaster.adapters.directory import Directory
 from broadcaster.adapters.holds import Holds
+from broadcaster.adapters.inbound_records import InboundRecords
 from broadcaster.adapters.incident_store import IncidentStore
 from broadcaster.adapters.job_queue import ArqQueue
 from broadcaster.adapters.keys import Keys
@@ -34,10 +37,12 @@ from broadcaster.domain.segments import Segment
 from broadcaster.errors import ConfigError
 from broadcaster.policies import price_table
 from broadcaster.rendering import Renderer
+from broadcaster.replies import ReplyBook, load_replies
 from broadcaster.services.incidents import IncidentService
 from broadcaster.services.milestones import Milestones
 from broadcaster.services.planning import Planner
 from broadcaster.services.sending import SendingDeps
+from broadcaster.services.template_check import sample_context
 
 
 @dataclass
@@ -63,6 +68,11 @@ class Deps:
     incidents: IncidentService
     planner: Planner
     sending: SendingDeps
+    # inbound replies and deflection
+    replies: ReplyBook
+    contacts: ContactLog
+    deliveries: DeliveryTimes
+    inbound_records: InboundRecords
 
 
 def load_assets(settings: Settings, root: Path = Path()) -> tuple[dict[str, Segment], Renderer]:
@@ -76,11 +86,22 @@ def load_assets(settings: Settings, root: Path = Path()) -> tuple[dict[str, Segm
     return segments, renderer
 
 
+def load_reply_book(settings: Settings, root: Path = Path()) -> ReplyBook:
+    """The free-form answers; a broken file stops the process at start."""
+    app = settings.app
+    book, problems = load_replies(root / settings.paths.replies, app.default_language)
+    problems += book.check(lambda language: sample_context(language, app.business_name))
+    if problems:
+        raise ConfigError(problems)
+    return book
+
+
 @contextlib.asynccontextmanager
 async def build_deps(
     settings: Settings, redis_url: str | None = None, clock: Clock = utc_now
 ) -> AsyncIterator[Deps]:
     segments, renderer = load_assets(settings)
+    replies = load_reply_book(settings)
     keys = Keys(settings.redis.key_prefix)
     redis = connect(settings.redis, redis_url)
     arq = await create_pool(arq_settings(settings.redis, redis_url))
@@ -150,6 +171,10 @@ async def build_deps(
             incidents=IncidentService(incident_store, queue, clock, lambda: list(segments)),
             planner=planner,
             sending=sending,
+            replies=replies,
+            contacts=ContactLog(redis, keys, settings.deflection.retention),
+            deliveries=DeliveryTimes(redis, keys),
+            inbound_records=InboundRecords(redis, keys),
         )
     finally:
         await http.close()

@@ -16,6 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin, get_type_hints
 
+from broadcaster.domain.contacts import LABEL, WHATSAPP
 from broadcaster.domain.policy import Policy
 from broadcaster.errors import ConfigError
 from broadcaster.intake_settings import IntakeSettings
@@ -182,6 +183,13 @@ def _opt_in_words() -> dict[str, list[str]]:
 
 @dataclass(frozen=True)
 class InboundSettings:
+    # answer a customer affected by an active incident with its status and ETA (free-form
+    # text inside the 24 h window their message opened); unknown numbers get nothing
+    auto_reply: bool = True
+    # the same answer is not sent twice to one customer within this time
+    auto_reply_cooldown: timedelta = timedelta(minutes=10)
+    # incidents that started longer ago are not considered for answers
+    incident_lookback: timedelta = timedelta(days=14)
     # a message that is exactly one of these (any case, any language) opts the sender out
     opt_out_keywords: dict[str, list[str]] = field(default_factory=_opt_out_words)
     opt_in_keywords: dict[str, list[str]] = field(default_factory=_opt_in_words)
@@ -251,10 +259,49 @@ class TierSettings:
         return []
 
 
+def _contact_channels() -> list[str]:
+    return ["voice", "email", "chat", "helpdesk", "sms", "social", "other"]
+
+
+@dataclass(frozen=True)
+class DeflectionSettings:
+    # what one contact handled by an agent costs; 0 = cost saved is not reported
+    cost_per_contact: float = 0.0
+    currency: str = "USD"
+    # contacts this long after the resolution still count toward the incident
+    tail: timedelta = timedelta(hours=1)
+    # baseline: the incident's hours, this much earlier, averaged over this many periods
+    baseline_offset: timedelta = timedelta(days=7)
+    baseline_periods: int = 4
+    # how long contact records are kept (for baselines); per-incident results are kept
+    retention: timedelta = timedelta(days=35)
+    # channels other systems report contacts on (POST /api/v1/contacts)
+    channels: list[str] = field(default_factory=_contact_channels)
+    # points on the report's timeline and chart
+    timeline_points: int = 49
+
+    def problems(self) -> list[tuple[str, str]]:
+        out = []
+        if self.cost_per_contact < 0:
+            out.append(("cost_per_contact", "must not be negative"))
+        if not 0 <= self.baseline_periods <= 52:
+            out.append(("baseline_periods", "expected 0-52"))
+        if self.retention < self.baseline_offset * self.baseline_periods + timedelta(days=1):
+            out.append(("retention", "must exceed baseline_offset x baseline_periods + 1d"))
+        bad = [c for c in self.channels if c == WHATSAPP or not LABEL.match(c)]
+        if bad or not self.channels:
+            out.append(("channels", "lower-case labels other than whatsapp, at least one"))
+        if not 2 <= self.timeline_points <= 500:
+            out.append(("timeline_points", "expected 2-500"))
+        return out
+
+
 @dataclass(frozen=True)
 class PathSettings:
     templates: str = "templates"
     segments: str = "segments"
+    # free-form answers (not WhatsApp templates), one table per language
+    replies: str = "templates/replies.toml"
 
 
 @dataclass(frozen=True)
@@ -284,6 +331,7 @@ class Settings:
     followup: FollowUpSettings = field(default_factory=FollowUpSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
     tiers: TierSettings = field(default_factory=TierSettings)
+    deflection: DeflectionSettings = field(default_factory=DeflectionSettings)
     paths: PathSettings = field(default_factory=PathSettings)
     simulator: SimulatorSettings = field(default_factory=SimulatorSettings)
     intake: IntakeSettings = field(default_factory=IntakeSettings)

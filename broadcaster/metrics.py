@@ -175,6 +175,60 @@ COST = Counter(
     registry=REGISTRY,
 )
 
+# --- Inbound and deflection ----------------------------------------------------------------
+INBOUND_MESSAGES = Counter(
+    "broadcaster_inbound_messages_total",
+    "Inbound WhatsApp messages handled, by type (text, button, interactive, other).",
+    ["type"],
+    registry=REGISTRY,
+)
+CONTACTS = Counter(
+    "broadcaster_contacts_total",
+    "Customer contacts recorded, by channel (whatsapp and the configured other channels).",
+    ["channel"],
+    registry=REGISTRY,
+)
+AUTO_REPLIES = Counter(
+    "broadcaster_auto_replies_total",
+    "Free-form answers, by reason (status, opt_out, opt_in) and outcome (sent, failed, repeat).",
+    ["reason", "outcome"],
+    registry=REGISTRY,
+)
+AUTO_REPLY_DURATION = Histogram(
+    "broadcaster_auto_reply_duration_seconds",
+    "Time from an inbound message reaching the webhook to its answer accepted by WhatsApp.",
+    buckets=_LATENCY,
+    registry=REGISTRY,
+)
+OPT_OUTS = Counter(
+    "broadcaster_opt_outs_total",
+    "Customers who opted out by message (a repeated STOP is not counted).",
+    registry=REGISTRY,
+)
+OPT_INS = Counter(
+    "broadcaster_opt_ins_total",
+    "Customers who opted back in by message.",
+    registry=REGISTRY,
+)
+FOLLOW_UP_ANSWERS = Counter(
+    "broadcaster_follow_up_answers_total",
+    "Answers to follow-up buttons, by answer (ok, down).",
+    ["answer"],
+    registry=REGISTRY,
+)
+DEFLECTION_ESTIMATED = Gauge(
+    "broadcaster_deflection_estimated_contacts",
+    "Estimated contacts deflected by the incident finalized last, by method (holdout, baseline).",
+    ["method"],
+    registry=REGISTRY,
+)
+DEFLECTION_FINALIZED = Counter(
+    "broadcaster_deflection_finalized_total",
+    "Incidents whose deflection estimate was finalized, by method (holdout, baseline, none).",
+    ["method"],
+    registry=REGISTRY,
+)
+
 # --- Queue and jobs --------------------------------------------------------------------------
 QUEUE_DEPTH = Gauge(
     "broadcaster_queue_depth",

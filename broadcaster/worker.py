@@ -17,6 +17,7 @@ from typing import Any
 from aiohttp import web
 from arq import Retry, cron, func
 from arq.worker import Worker
+from redis.exceptions import RedisError
 
 from broadcaster.adapters.feeds import FeedError, fetch
 from broadcaster.adapters.redis_connection import arq_settings
@@ -27,10 +28,11 @@ from broadcaster.errors import InputError
 from broadcaster.metrics import BUILD, INTAKE_POLLS, JOBS, WORKER_UP, render
 from broadcaster.services import holds as hold_service
 from broadcaster.services.broadcast_control import skip_remaining
+from broadcaster.services.deflection import finalize_due
 from broadcaster.services.feed_polls import poll_statuspage, reconcile_alertmanager
+from broadcaster.services.inbound import handle_inbound_message
 from broadcaster.services.incidents import relay_outbox
 from broadcaster.services.intake import IntakeService, Receipt, intake_service
-from broadcaster.services.opt_out import handle_inbound_message
 from broadcaster.services.sending import send_chunk as send_chunk_service
 from broadcaster.services.watchdog import watch
 
@@ -80,8 +82,25 @@ async def skip_broadcast_remaining(ctx: dict[str, Any], broadcast_id: str) -> in
     return await skip_remaining(deps.broadcasts, broadcast_id, now_ms)
 
 
-async def handle_inbound(ctx: dict[str, Any], message: dict[str, Any]) -> str:
-    return await handle_inbound_message(_deps(ctx), message)
+async def handle_inbound(ctx: dict[str, Any], message: dict[str, Any], received_ms: int = 0) -> str:
+    try:
+        outcome = await handle_inbound_message(_deps(ctx), message, received_ms)
+    except (RedisError, OSError) as exc:
+        # the contact is deduplicated and an answer is claimed before it is sent: safe to re-run
+        logger.exception("inbound message not handled", extra={"type": message.get("type")})
+        JOBS.labels("handle_inbound", "retry").inc()
+        raise Retry(defer=min(60, 2 ** min(ctx.get("job_try", 1), 6))) from exc
+    except Exception:
+        # a message we cannot handle would fail the same way on every retry
+        logger.exception("inbound message failed", extra={"type": message.get("type")})
+        JOBS.labels("handle_inbound", "failed").inc()
+        return "failed"
+    JOBS.labels("handle_inbound", "done").inc()
+    return outcome
+
+
+async def finalize_deflection_job(ctx: dict[str, Any]) -> int:
+    return await finalize_due(_deps(ctx))
 
 
 async def relay_outbox_job(ctx: dict[str, Any]) -> int:
@@ -213,6 +232,7 @@ def create_worker(settings: Settings, redis_url: str | None = None, **overrides:
             cron(probe_hold_job, second={0, 15, 30, 45}, unique=True),
             cron(watchdog_job, second={10, 40}, unique=True),
             *intake_crons(settings),
+            cron(finalize_deflection_job, second={50}, unique=True),
         ],
         "redis_settings": arq_settings(settings.redis, redis_url),
         "queue_name": settings.redis.queue_name,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from broadcaster.adapters.keys import Keys
@@ -75,6 +76,16 @@ class IncidentStore:
                     if len(out) >= limit:
                         return out
         return out
+
+    async def started_since(self, since: datetime) -> list[Incident]:
+        """Incidents that started at or after ``since``, newest first (no full scan)."""
+        ids = await awaited(
+            self._redis.zrevrangebyscore(self._keys.incidents, "+inf", since.timestamp())
+        )
+        if not ids:
+            return []
+        raws = await self._redis.mget([self._keys.incident(as_text(i)) for i in ids])
+        return [Incident.from_dict(json.loads(raw)) for raw in raws if raw is not None]
 
     async def audit(self, incident_id: str) -> list[dict[str, Any]]:
         raw = await awaited(self._redis.lrange(self._keys.incident_audit(incident_id), 0, -1))

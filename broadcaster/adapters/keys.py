@@ -14,6 +14,10 @@ Layout (P = prefix, default "ob"):
               newest first), P:grps (zset hash -> next evaluation, +inf: no timer),
               P:inc:<id>:grp (the group an incident came from), P:seen:<source>:<delivery>,
               P:lease:<name> (periodic chores shared by every worker)
+  contacts    P:ct:<yyyymmdd> (log lines of the day's contacts), P:ct:since (first record),
+              P:bc:<id>:dlv (uint32 delivery second per notice recipient),
+              P:inc:<id>:replies (hash of answer counts), P:inc:<id>:fu (follow-up answers),
+              P:inc:<id>:deflection (final estimate, JSON), P:answer:<ordinal> (last answer)
 """
 
 from __future__ import annotations
@@ -147,6 +151,31 @@ class Keys:
 
     def pair(self, phone_number_id: str, wa_id: str) -> str:
         return f"{self.prefix}:pair:{phone_number_id}:{wa_id}"
+
+    # --- contacts and deflection ---
+    def contact_log(self, day: str) -> str:
+        """One UTC day's contacts, a line each (``yyyymmdd``)."""
+        return f"{self.prefix}:ct:{day}"
+
+    @property
+    def contacts_since(self) -> str:
+        """Epoch ms of the first contact ever logged: baselines before it are unknown."""
+        return f"{self.prefix}:ct:since"
+
+    def deliveries(self, broadcast_id: str) -> str:
+        return f"{self.prefix}:bc:{broadcast_id}:dlv"
+
+    def incident_replies(self, incident_id: str) -> str:
+        return f"{self.prefix}:inc:{incident_id}:replies"
+
+    def incident_follow_ups(self, incident_id: str) -> str:
+        return f"{self.prefix}:inc:{incident_id}:fu"
+
+    def incident_deflection(self, incident_id: str) -> str:
+        return f"{self.prefix}:inc:{incident_id}:deflection"
+
+    def last_answer(self, ordinal: int) -> str:
+        return f"{self.prefix}:answer:{ordinal}"
 
     # --- idempotency, tokens, webhooks ---
     def idempotency(self, scope: str, key: str) -> str:

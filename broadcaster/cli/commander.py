@@ -6,8 +6,10 @@ import argparse
 import asyncio
 import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+from broadcaster.charts import render_svg
 from broadcaster.cli.api_client import call
 from broadcaster.cli.output import as_json, table
 from broadcaster.clock import utc_now
@@ -51,6 +53,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     declare.add_argument("--eta", type=when, help="RFC 3339 or +90m / +2h")
     declare.add_argument("--summary")
     declare.add_argument("--label", action="append", dest="labels", help="key=value")
+    declare.add_argument(
+        "--holdout-percent", type=float, help="share held out to measure deflection (0-50)"
+    )
     declare.add_argument("--json", action="store_true")
     declare.set_defaults(handler=_declare)
 
@@ -93,6 +98,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     report = sub.add_parser("report", help="an incident's delivery, voucher and deflection report")
     report.add_argument("id")
     report.add_argument("--json", action="store_true")
+    report.add_argument("--chart", type=Path, metavar="FILE", help="also write the chart (SVG)")
     report.set_defaults(handler=_report)
 
 
@@ -119,6 +125,8 @@ def _declare(args: argparse.Namespace, settings: Settings) -> int:
         body["summary"] = args.summary
     if args.labels:
         body["labels"] = labels(args.labels)
+    if args.holdout_percent is not None:
+        body["holdout_percent"] = args.holdout_percent
     return _print_incident(_run(settings, "POST", "/api/v1/incidents", body), args.json)
 
 
@@ -198,6 +206,8 @@ def _list(args: argparse.Namespace, settings: Settings) -> int:
 
 def _report(args: argparse.Namespace, settings: Settings) -> int:
     report = _run(settings, "GET", f"/api/v1/incidents/{args.id}/report")
+    if args.chart:
+        args.chart.write_text(render_svg(report), encoding="utf-8")
     if args.json:
         as_json(report)
         return 0
@@ -220,3 +230,32 @@ def print_report(report: dict[str, Any]) -> None:
             if any(m.values())
         ],
     )
+    if report.get("deflection"):
+        print_deflection(report["deflection"])
+
+
+def _rate(group: dict[str, Any] | None) -> str:
+    if not group or group.get("per_1000") is None:
+        return "-"
+    low, high = group["ci"]
+    return f"{group['per_1000']:g} per 1,000 (95% CI {low:g}-{high:g})"
+
+
+def print_deflection(d: dict[str, Any]) -> None:
+    print()
+    print(f"deflection: {d['label']}")
+    baseline = d.get("baseline")
+    rows = [
+        ("notified", d["notified"]["customers"], d["notified"]["contacting"], _rate(d["notified"])),
+        ("holdout", d["holdout"]["customers"], d["holdout"]["contacting"], _rate(d["holdout"])),
+    ]
+    if baseline:
+        rows.append(("baseline", baseline["customers"], baseline["contacting"], _rate(baseline)))
+    table(["group", "customers", "contacting", "rate"], rows)
+    deflected, cost = d.get("deflected"), d.get("cost_saved")
+    if deflected:
+        low, high = deflected["ci"]
+        print(f"contacts deflected: {deflected['estimate']:g} (95% CI {low:g} to {high:g})")
+    if cost:
+        print(f"cost saved: {cost['estimate']:g} {cost['currency']}")
+    print(f"answered automatically: {d['answered_automatically']}")

@@ -33,7 +33,9 @@ def parse_declaration(body: Any, known_segments: Sequence[str] | None = None) ->
     labels = _labels(body.get("labels"), problems)
     if not segments and not labels and "segments" not in body:
         problems.append("segments: required (or labels that segments map from)")
+    holdout = _holdout(body.get("holdout_percent"), problems)
     unknown = set(body) - {"title", "severity", "segments", "eta", "summary", "labels"}
+    unknown -= {"holdout_percent"}
     problems += [f"{key}: unknown field" for key in sorted(unknown)]
     if problems:
         raise InputError("invalid incident declaration", problems)
@@ -46,7 +48,18 @@ def parse_declaration(body: Any, known_segments: Sequence[str] | None = None) ->
         eta=eta,
         summary=summary,
         labels=labels,
+        holdout_percent=holdout,
     )
+
+
+def _holdout(value: Any, problems: list[str]) -> float | None:
+    """A per-incident holdout share, 0 to 50 percent (null: the configured default)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 50:
+        problems.append("holdout_percent: expected a percentage from 0 to 50, or null")
+        return None
+    return float(value)
 
 
 def parse_update(body: Any, known_segments: Sequence[str] | None = None) -> Update:

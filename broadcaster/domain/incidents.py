@@ -111,6 +111,8 @@ class Incident:
     note: str | None = None
     revision: int = 1
     notified: bool = False  # a notice went out: cancel is no longer an honest option
+    # share of the audience held out to measure deflection; None = [broadcast] holdout_percent
+    holdout_percent: float | None = None
 
     @property
     def active(self) -> bool:
@@ -134,6 +136,7 @@ class Incident:
             "note": self.note,
             "revision": self.revision,
             "notified": self.notified,
+            "holdout_percent": self.holdout_percent,
         }
 
     @classmethod
@@ -155,6 +158,7 @@ class Incident:
             note=data.get("note"),
             revision=int(data.get("revision", 1)),
             notified=bool(data.get("notified", False)),
+            holdout_percent=data.get("holdout_percent"),
         )
 
 
@@ -170,6 +174,7 @@ class Declaration:
     labels: Mapping[str, str] = field(default_factory=dict)
     started_at: datetime | None = None
     confirmed: bool = True  # False: pending until a commander confirms
+    holdout_percent: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +212,7 @@ def declare(incident_id: str, request: Declaration, actor: Actor, now: datetime)
         summary=request.summary,
         eta=request.eta,
         declared_at=now if request.confirmed else None,
+        holdout_percent=request.holdout_percent,
     )
     changes = [Change(ChangeKind.DECLARED, None, status.value)]
     if request.confirmed:

@@ -34,6 +34,18 @@ def incident_context(incident: Incident, business_name: str) -> dict[str, Any]:
     }
 
 
+def customer_fields(customer: Customer) -> dict[str, Any]:
+    """``customer.*``: what a message may say about its reader."""
+    return {
+        "id": customer.customer_id,
+        "name": customer.name,
+        "first_name": customer.name.split()[0] if customer.name.strip() else "",
+        "tier": customer.tier,
+        "language": customer.language,
+        "attributes": dict(customer.attributes),
+    }
+
+
 def customer_context(
     base: Mapping[str, Any],
     incident: Incident,
@@ -41,18 +53,10 @@ def customer_context(
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """``base`` (from incident_context) plus what depends on the customer."""
-    first_name = customer.name.split()[0] if customer.name.strip() else ""
     area = incident.labels.get("area") or customer.attributes.get("region", "")
     context = dict(base)
     context.update(
-        customer={
-            "id": customer.customer_id,
-            "name": customer.name,
-            "first_name": first_name,
-            "tier": customer.tier,
-            "language": customer.language,
-            "attributes": dict(customer.attributes),
-        },
+        customer=customer_fields(customer),
         area=area,
         eta=(
             format_local(incident.eta, customer.timezone, customer.language) if incident.eta else ""

@@ -58,10 +58,13 @@ def audience_rule(incident: Incident, segments: Mapping[str, Segment]) -> Rule:
 
 
 def holdout_per_million(incident: Incident, settings: Settings) -> int:
+    """The incident's own holdout share, else the configured one; never on a critical
+    incident unless ``holdout_on_critical`` (an override cannot lift that)."""
     cfg = settings.broadcast
     if incident.severity is Severity.CRITICAL and not cfg.holdout_on_critical:
         return 0
-    return int(cfg.holdout_percent * 10_000)
+    percent = cfg.holdout_percent if incident.holdout_percent is None else incident.holdout_percent
+    return int(percent * 10_000)
 
 
 @dataclass

@@ -1,4 +1,8 @@
-"""The incident report (CONTRACT.md): audience, messages by kind, vouchers, deflection."""
+"""The incident report (CONTRACT.md): audience, messages by kind, vouchers, deflection.
+
+``full_report`` adds ``deflection`` (services.deflection) and ``messages.reply``, the answers
+sent to customers who wrote in (sent and failed only: their delivery is not tracked).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,11 @@ from typing import Any
 from broadcaster.adapters.broadcast_store import Broadcast, BroadcastStore
 from broadcaster.adapters.holds import Holds
 from broadcaster.adapters.incident_store import IncidentStore
+from broadcaster.bootstrap import Deps
 from broadcaster.domain.deliveries import EMPTY_TALLY, Tally
 from broadcaster.domain.templates import Kind
+from broadcaster.services.answers import answer_counts
+from broadcaster.services.deflection import incident_deflection
 
 MILESTONES = ("first_at", "p50_at", "p95_at", "done_at")
 
@@ -81,3 +88,16 @@ async def incident_report(
         "broadcasts": views,
         "sending_hold": None if hold is None else {"reason": hold.reason, "code": hold.code},
     }
+
+
+async def full_report(deps: Deps, incident_id: str) -> dict[str, Any]:
+    """The report as the API serves it, deflection and answers to customers included."""
+    now_s = int(deps.clock().timestamp())
+    report = await incident_report(
+        incident_id, deps.incident_store, deps.broadcasts, deps.holds, now_s
+    )
+    incident = await deps.incident_store.get(incident_id)
+    report["deflection"] = await incident_deflection(deps, incident)
+    answers = await deps.inbound_records.answers(incident_id)
+    report["messages"][Kind.REPLY.value] = answer_counts(answers)
+    return report

@@ -6,11 +6,12 @@ from aiohttp import web
 
 from broadcaster.adapters.token_store import Role
 from broadcaster.bootstrap import Deps
+from broadcaster.charts import render_svg
 from broadcaster.domain.incident_requests import parse_declaration, parse_update
 from broadcaster.domain.incidents import Actor, Status
 from broadcaster.domain.timefmt import parse_rfc3339
 from broadcaster.errors import InputError
-from broadcaster.services.reports import broadcast_view, incident_report
+from broadcaster.services.reports import broadcast_view, full_report
 from broadcaster.web.auth import PRINCIPAL
 from broadcaster.web.bodies import read_json
 from broadcaster.web.keys import DEPS
@@ -130,8 +131,12 @@ async def cancel_incident(request: web.Request) -> web.Response:
 @routes.get("/api/v1/incidents/{id}/report")
 @requires(Role.VIEWER)
 async def report(request: web.Request) -> web.Response:
-    deps = request.app[DEPS]
-    body = await incident_report(
-        request.match_info["id"], deps.incident_store, deps.broadcasts, deps.holds, _now(deps)
-    )
+    body = await full_report(request.app[DEPS], request.match_info["id"])
     return web.json_response(body)
+
+
+@routes.get("/api/v1/incidents/{id}/report.svg")
+@requires(Role.VIEWER)
+async def report_chart(request: web.Request) -> web.Response:
+    body = await full_report(request.app[DEPS], request.match_info["id"])
+    return web.Response(text=render_svg(body), content_type="image/svg+xml")

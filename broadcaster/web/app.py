@@ -20,6 +20,7 @@ from broadcaster.metrics import HTTP_DURATION, HTTP_REQUESTS
 from broadcaster.services.intake import intake_service
 from broadcaster.web import (
     api_broadcasts,
+    api_contacts,
     api_incidents,
     openapi,
     ops,
@@ -86,4 +87,5 @@ def create_app(deps: Deps) -> web.Application:
     app.router.add_routes(api_incidents.routes)
     app.router.add_routes(api_broadcasts.routes)
     app.router.add_routes(openapi.routes)
+    app.router.add_routes(api_contacts.routes)
     return app

@@ -173,6 +173,26 @@ def _paths() -> dict[str, Any]:
         "/api/v1/incidents/{id}/report": _show(
             "delivery, voucher and deflection report", _OBJECT, "the report"
         ),
+        "/api/v1/incidents/{id}/report.svg": {
+            "get": {
+                **_api("contacts over time, notified vs holdout", {}, params=[_ID]),
+                "responses": {
+                    "200": {
+                        "description": "an SVG chart",
+                        "content": {"image/svg+xml": {"schema": {"type": "string"}}},
+                    },
+                    **_errors(401, 404),
+                },
+            }
+        },
+        "/api/v1/contacts": {
+            "post": _api(
+                "contacts from other channels (call centre, helpdesk, e-mail, chat)",
+                _json(_OBJECT, "how many were recorded, duplicates and unknown customers"),
+                body=_ref("Contacts"),
+                errors=(400, 401, 403, 422),
+            )
+        },
         "/api/v1/broadcasts/{id}": _show("one broadcast's progress", _OBJECT, "the broadcast"),
         "/api/v1/broadcasts/{id}/{action}": {
             "post": _api(
@@ -255,7 +275,12 @@ def _schemas() -> dict[str, Any]:
                 "eta": _NULLABLE_TIME,
                 "summary": {"type": ["string", "null"], "maxLength": 1000},
                 "labels": {"type": ["object", "null"], "additionalProperties": {"type": "string"}},
+                "holdout_percent": {"type": ["number", "null"], "minimum": 0, "maximum": 50},
             },
+        },
+        "Contacts": {
+            "description": "A batch of contact events (docs/deflection.md)",
+            "type": ["object", "array"],
         },
         "Update": {
             "type": "object",

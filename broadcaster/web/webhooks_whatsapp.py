@@ -1,9 +1,9 @@
 """``/webhooks/whatsapp``: Meta's subscription handshake and signed status/message updates.
 
 POST: the signature is checked over the raw bytes before anything is parsed; statuses are
-applied at once (one Lua call per broadcast, idempotent and order-tolerant), inbound
-messages are stored and queued for the worker. 200 only once all of that is durable, so
-Meta retries whatever we could not take.
+applied at once (one Lua call per broadcast, idempotent and order-tolerant) and notice
+recipients' delivery times kept, inbound messages are stored and queued for the worker.
+200 only once all of that is durable, so Meta retries whatever we could not take.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from aiohttp import web
 from broadcaster.adapters import whatsapp_webhooks
 from broadcaster.errors import WebhookRejected
 from broadcaster.metrics import WEBHOOK_EVENTS, WEBHOOK_INTAKE_LAG, WEBHOOK_SIGNATURE_FAILURES
+from broadcaster.services.delivery_times import record_delivery_times
 from broadcaster.services.inbound import accept_inbound
 from broadcaster.services.statuses import apply_statuses
 from broadcaster.web.bodies import read_body
@@ -60,7 +61,9 @@ async def receive(request: web.Request) -> web.Response:
     WEBHOOK_EVENTS.labels(SOURCE, "accepted").inc(report.applied)
     WEBHOOK_EVENTS.labels(SOURCE, "duplicate").inc(report.ignored)
     WEBHOOK_EVENTS.labels(SOURCE, "ignored").inc(report.unmatched + len(batch.other_fields))
+    await record_delivery_times(deps.deliveries, batch.statuses)
     if batch.messages:
-        await accept_inbound(deps.redis, deps.keys, deps.queue, batch.messages)
+        received_ms = int(now * 1000)
+        await accept_inbound(deps.redis, deps.keys, deps.queue, batch.messages, received_ms)
         WEBHOOK_EVENTS.labels(SOURCE, "message").inc(len(batch.messages))
     return web.Response(text="ok")

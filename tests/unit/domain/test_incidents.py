@@ -220,6 +220,23 @@ def test_parse_declaration_refusals(body, problem):
     assert problem in caught.value.message + " ".join(caught.value.details)
 
 
+def test_a_declaration_may_set_its_own_holdout_share():
+    body = {"title": "t", "segments": ["fiber"], "holdout_percent": 10}
+    parsed = parse_declaration(body, known_segments=["fiber"])
+    assert parsed.holdout_percent == 10.0
+    incident = declare("INC-2", parsed, COMMANDER, NOW).incident
+    assert incident.holdout_percent == 10.0
+    assert Incident.from_dict(incident.to_dict()) == incident
+    default = parse_declaration({**body, "holdout_percent": None}, known_segments=["fiber"])
+    assert default.holdout_percent is None
+    for wrong in (60, -1, "10", True):
+        with pytest.raises(InputError) as caught:
+            parse_declaration({**body, "holdout_percent": wrong}, known_segments=["fiber"])
+        assert caught.value.details == [
+            "holdout_percent: expected a percentage from 0 to 50, or null"
+        ]
+
+
 def test_declaration_by_labels_alone_is_allowed():
     parsed = parse_declaration({"title": "t", "labels": {"region": "x"}})
     assert parsed.segments == ()
