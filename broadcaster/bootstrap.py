@@ -18,9 +18,11 @@ from arq.connections import ArqRedis
 
 from broadcaster.adapters.audience import Audiences
 from broadcaster.adapters.broadcast_store import BroadcastStore
+from broadcaster.adapters.cadence_store import CadenceStore
 from broadcaster.adapters.contact_log import ContactLog
 from broadcaster.adapters.deliveries import DeliveryTimes
 from broadcaster.adapters.directory import Directory
+from broadcaster.adapters.follow_up_store import FollowUpStore
 from broadcaster.adapters.holds import Holds
 from broadcaster.adapters.inbound_records import InboundRecords
 from broadcaster.adapters.incident_store import IncidentStore
@@ -30,19 +32,22 @@ from broadcaster.adapters.rate_limiter import Pacers
 from broadcaster.adapters.redis_connection import Redis, arq_settings, connect
 from broadcaster.adapters.segment_files import load_segments
 from broadcaster.adapters.template_files import load_catalog
+from broadcaster.adapters.voucher_issuers import BuiltinIssuer, HttpIssuer, VoucherIssuer
+from broadcaster.adapters.voucher_store import VoucherStore
 from broadcaster.adapters.whatsapp import CloudApi
 from broadcaster.clock import Clock, utc_now
 from broadcaster.config import Settings
 from broadcaster.domain.segments import Segment
 from broadcaster.errors import ConfigError
-from broadcaster.policies import price_table
+from broadcaster.policies import cadence_policy, compensation_policy, price_table
 from broadcaster.rendering import Renderer
 from broadcaster.replies import ReplyBook, load_replies
-from broadcaster.services.incidents import IncidentService
+from broadcaster.services.incidents import IncidentService, Timings
 from broadcaster.services.milestones import Milestones
 from broadcaster.services.planning import Planner
 from broadcaster.services.sending import SendingDeps
 from broadcaster.services.template_check import sample_context
+from broadcaster.services.vouchers import VoucherService
 
 
 @dataclass
@@ -73,6 +78,18 @@ class Deps:
     contacts: ContactLog
     deliveries: DeliveryTimes
     inbound_records: InboundRecords
+    voucher_store: VoucherStore
+    vouchers: VoucherService
+    follow_ups: FollowUpStore
+
+
+def voucher_issuer(settings: Settings, http: aiohttp.ClientSession) -> VoucherIssuer:
+    v = settings.vouchers
+    if v.issuer == "http":
+        return HttpIssuer(
+            http, v.provider_url, v.provider_token, v.provider_timeout.total_seconds()
+        )
+    return BuiltinIssuer()
 
 
 def load_assets(settings: Settings, root: Path = Path()) -> tuple[dict[str, Segment], Renderer]:
@@ -122,6 +139,9 @@ async def build_deps(
         rates = {k: v * wa.rate_safety for k, v in wa.per_number_rate.items()}
         pacers = Pacers(redis, keys, rates, wa.messages_per_second * wa.rate_safety)
         prices = price_table(settings)
+        cadence = cadence_policy(settings)
+        voucher_store = VoucherStore(redis, keys)
+        deliveries = DeliveryTimes(redis, keys)
         planner = Planner(
             settings,
             clock,
@@ -134,6 +154,7 @@ async def build_deps(
             queue,
             renderer,
             prices,
+            cadence,
         )
         sending = SendingDeps(
             settings=settings,
@@ -149,7 +170,27 @@ async def build_deps(
             milestones=Milestones(broadcasts, incident_store, clock),
             queue=queue,
             prices=prices,
+            cadence=cadence,
+            cadence_store=CadenceStore(redis, keys),
+            vouchers=voucher_store,
             in_flight=asyncio.Semaphore(wa.max_in_flight),
+        )
+        vouchers = VoucherService(
+            settings,
+            clock,
+            incident_store,
+            directory,
+            voucher_store,
+            voucher_issuer(settings, http),
+            compensation_policy(settings),
+            planner,
+            queue,
+            deliveries,
+        )
+        timings = Timings(
+            coalesce=cadence.coalesce,
+            follow_up=settings.followup.after if settings.followup.enabled else None,
+            vouchers=settings.compensation.enabled,
         )
         yield Deps(
             settings=settings,
@@ -168,12 +209,17 @@ async def build_deps(
             pacers=pacers,
             segments=segments,
             renderer=renderer,
-            incidents=IncidentService(incident_store, queue, clock, lambda: list(segments)),
+            incidents=IncidentService(
+                incident_store, queue, clock, lambda: list(segments), timings
+            ),
             planner=planner,
             sending=sending,
             replies=replies,
             contacts=ContactLog(redis, keys, settings.deflection.retention),
-            deliveries=DeliveryTimes(redis, keys),
+            deliveries=deliveries,
+            voucher_store=voucher_store,
+            vouchers=vouchers,
+            follow_ups=FollowUpStore(redis, keys),
             inbound_records=InboundRecords(redis, keys),
         )
     finally:

@@ -95,6 +95,8 @@ class WorkerSettings:
     soft_deadline: timedelta = timedelta(minutes=2)
     max_tries: int = 1000
     poll_delay: timedelta = timedelta(milliseconds=100)
+    # a chunk waiting for held recipients looks again at least this often
+    max_defer: timedelta = timedelta(seconds=60)
 
     def problems(self) -> list[tuple[str, str]]:
         if self.soft_deadline >= self.job_timeout:

@@ -21,6 +21,7 @@ from arq.worker import Worker
 
 from broadcaster.adapters.template_files import load_catalog
 from broadcaster.bootstrap import Deps, build_deps
+from broadcaster.clock import Clock, utc_now
 from broadcaster.config import Settings
 from broadcaster.embedded_redis import free_port
 from broadcaster.errors import ConfigError
@@ -81,7 +82,9 @@ class LocalStack:
     def start_worker(self, **overrides: Any) -> None:
         options: dict[str, Any] = {"handle_signals": False, "poll_delay": 0.05}
         options.update(overrides)
-        self.worker = create_worker(self.settings, self.settings.redis.url, **options)
+        self.worker = create_worker(
+            self.settings, self.settings.redis.url, self.deps.clock, **options
+        )
         self.worker_task = asyncio.create_task(self.worker.async_run())
 
     async def stop_worker(self) -> None:
@@ -125,6 +128,7 @@ async def local_stack(
     redis_url: str,
     sim_config: SimulatorConfig | None = None,
     root: Path = Path(),
+    clock: Clock = utc_now,
     **whatsapp: Any,
 ) -> AsyncIterator[LocalStack]:
     """Run simulator + server (+ a worker on ``start_worker``) until the block exits."""
@@ -137,7 +141,7 @@ async def local_stack(
     config.webhook_url = f"http://127.0.0.1:{http_port}/webhooks/whatsapp"
     async with run_simulator(config) as sim:
         settings = local_settings(base, redis_url, sim, http_port, **whatsapp)
-        async with build_deps(settings, redis_url) as deps:
+        async with build_deps(settings, redis_url, clock) as deps:
             runner = web.AppRunner(create_app(deps), access_log=None, handle_signals=False)
             await runner.setup()
             await web.TCPSite(runner, "127.0.0.1", http_port).start()

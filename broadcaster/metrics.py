@@ -103,6 +103,13 @@ INCIDENT_TO_AUDIENCE_NOTIFIED = Histogram(
     buckets=_LEAD_TIME,
     registry=REGISTRY,
 )
+INCIDENTS_RESOLVED = Counter(
+    "broadcaster_incidents_resolved_total",
+    "Resolved incidents customers had been told about, by whether the first ETA they were "
+    "told was kept (kept, missed, none: no ETA was given).",
+    ["eta"],
+    registry=REGISTRY,
+)
 BROADCAST_RECIPIENTS = Gauge(
     "broadcaster_broadcast_recipients",
     "Recipients of active broadcasts by delivery state (refreshed from Redis at scrape time).",
@@ -226,6 +233,38 @@ DEFLECTION_FINALIZED = Counter(
     "broadcaster_deflection_finalized_total",
     "Incidents whose deflection estimate was finalized, by method (holdout, baseline, none).",
     ["method"],
+    registry=REGISTRY,
+)
+
+# --- Closing the loop ---------------------------------------------------------------------
+FOLLOW_UP_CASES = Counter(
+    "broadcaster_follow_up_cases_total",
+    "Customers who answered the follow-up that their service is still broken (a case).",
+    registry=REGISTRY,
+)
+SATISFACTION_SCORES = Counter(
+    "broadcaster_satisfaction_scores_total",
+    "Satisfaction (CSAT) answers after a follow-up, by score 1-5.",
+    ["score"],
+    registry=REGISTRY,
+)
+
+# --- Vouchers --------------------------------------------------------------------------------
+VOUCHERS_ISSUED = Counter(
+    "broadcaster_vouchers_issued_total",
+    "Vouchers recorded in the ledger, by customer tier.",
+    ["tier"],
+    registry=REGISTRY,
+)
+VOUCHER_VALUE = Counter(
+    "broadcaster_voucher_value_total",
+    "Value of the vouchers recorded, in the compensation currency.",
+    ["currency"],
+    registry=REGISTRY,
+)
+VOUCHER_PROVIDER_FAILURES = Counter(
+    "broadcaster_voucher_provider_failures_total",
+    "Vouchers the HTTP provider did not confirm (left pending and retried).",
     registry=REGISTRY,
 )
 

@@ -30,6 +30,14 @@ class ReplyKind(StrEnum):
     STATUS = "status"
     OPT_OUT = "opt_out"
     OPT_IN = "opt_in"
+    FOLLOW_UP_OK = "follow_up_ok"  # thanks for confirming it works again
+    FOLLOW_UP_CASE = "follow_up_case"  # sorry, a person will look into it
+    CSAT = "csat"  # how satisfied are you, 1-5
+    CSAT_THANKS = "csat_thanks"
+
+
+# confirmations of consent concern no incident: they see only CONSENT_NAMES
+CONSENT_KINDS = frozenset({ReplyKind.OPT_OUT, ReplyKind.OPT_IN})
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +80,7 @@ class ReplyBook:
         for language in self.languages:
             full = context_for(language)
             for kind in ReplyKind:
-                context = full if kind is ReplyKind.STATUS else consent_context(full)
+                context = consent_context(full) if kind in CONSENT_KINDS else full
                 try:
                     self.render(kind, language, context)
                 except InputError as exc:

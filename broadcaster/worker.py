@@ -22,6 +22,7 @@ from redis.exceptions import RedisError
 from broadcaster.adapters.feeds import FeedError, fetch
 from broadcaster.adapters.redis_connection import arq_settings
 from broadcaster.bootstrap import Deps, build_deps
+from broadcaster.clock import Clock, utc_now
 from broadcaster.config import Settings
 from broadcaster.domain.templates import Kind
 from broadcaster.errors import InputError
@@ -30,9 +31,11 @@ from broadcaster.services import holds as hold_service
 from broadcaster.services.broadcast_control import skip_remaining
 from broadcaster.services.deflection import finalize_due
 from broadcaster.services.feed_polls import poll_statuspage, reconcile_alertmanager
+from broadcaster.services.follow_up_replies import post_case
 from broadcaster.services.inbound import handle_inbound_message
 from broadcaster.services.incidents import relay_outbox
 from broadcaster.services.intake import IntakeService, Receipt, intake_service
+from broadcaster.services.planning import NotReady
 from broadcaster.services.sending import send_chunk as send_chunk_service
 from broadcaster.services.watchdog import watch
 
@@ -45,18 +48,59 @@ def _deps(ctx: dict[str, Any]) -> Deps:
 
 
 async def plan_broadcast(ctx: dict[str, Any], incident_id: str, kind: str, tag: str) -> str:
+    work = _deps(ctx).planner.plan(incident_id, Kind(kind), tag)
+    broadcast = await _retrying(ctx, "plan_broadcast", work)
+    return broadcast.id if broadcast else ""
+
+
+async def _retrying(ctx: dict[str, Any], name: str, work: Awaitable[Any]) -> Any:
+    """Run a planning job; unexpected errors retry later (state lives in Redis, not in arq)."""
     try:
-        broadcast = await _deps(ctx).planner.plan(incident_id, Kind(kind), tag)
+        result = await work
+    except NotReady as exc:
+        JOBS.labels(name, "retry").inc()
+        raise Retry(defer=60) from exc
     except InputError:
-        logger.exception("broadcast cannot be planned", extra={"incident_id": incident_id})
-        JOBS.labels("plan_broadcast", "failed").inc()
+        logger.exception("job refused", extra={"job": name})
+        JOBS.labels(name, "failed").inc()
         raise
     except Exception as exc:
-        logger.exception("planning failed", extra={"incident_id": incident_id, "kind": kind})
-        JOBS.labels("plan_broadcast", "error").inc()
+        logger.exception("job failed", extra={"job": name})
+        JOBS.labels(name, "error").inc()
         raise Retry(defer=min(60, 2 ** min(ctx.get("job_try", 1), 6))) from exc
-    JOBS.labels("plan_broadcast", "done").inc()
+    JOBS.labels(name, "done").inc()
+    return result
+
+
+async def plan_update(ctx: dict[str, Any], incident_id: str) -> str:
+    broadcast = await _retrying(ctx, "plan_update", _deps(ctx).planner.plan_update(incident_id))
     return broadcast.id if broadcast else ""
+
+
+async def keep_promise(ctx: dict[str, Any], incident_id: str, promised_at: str) -> str:
+    work = _deps(ctx).planner.keep_promise(incident_id, promised_at)
+    broadcast = await _retrying(ctx, "keep_promise", work)
+    return broadcast.id if broadcast else ""
+
+
+async def issue_vouchers(ctx: dict[str, Any], incident_id: str) -> int:
+    report = await _retrying(
+        ctx, "issue_vouchers", _deps(ctx).vouchers.issue_for_incident(incident_id)
+    )
+    return int(report.issued)
+
+
+async def retry_vouchers(ctx: dict[str, Any], incident_id: str, round_: int) -> int:
+    work = _deps(ctx).vouchers.retry_pending(incident_id, round_)
+    report = await _retrying(ctx, "retry_vouchers", work)
+    return int(report.issued)
+
+
+async def post_follow_up_case(ctx: dict[str, Any], incident_id: str, ordinal: int) -> bool:
+    posted: bool = await _retrying(
+        ctx, "post_follow_up_case", post_case(_deps(ctx), incident_id, ordinal)
+    )
+    return posted
 
 
 async def send_chunk(ctx: dict[str, Any], broadcast_id: str, chunk: int, generation: int) -> int:
@@ -71,7 +115,7 @@ async def send_chunk(ctx: dict[str, Any], broadcast_id: str, chunk: int, generat
         raise Retry(defer=min(60, 2 ** min(ctx.get("job_try", 1), 6))) from exc
     if report.wait is not None:
         JOBS.labels("send_chunk", "retry").inc()
-        raise Retry(defer=report.wait)
+        raise Retry(defer=min(report.wait, deps.settings.worker.max_defer.total_seconds()))
     JOBS.labels("send_chunk", "done").inc()
     return report.sent
 
@@ -191,7 +235,8 @@ async def _startup(ctx: dict[str, Any]) -> None:
     settings: Settings = ctx["settings"]
     stack = contextlib.AsyncExitStack()
     ctx["stack"] = stack
-    ctx["deps"] = await stack.enter_async_context(build_deps(settings, ctx.get("redis_url")))
+    deps = build_deps(settings, ctx.get("redis_url"), ctx.get("clock") or utc_now)
+    ctx["deps"] = await stack.enter_async_context(deps)
     ctx["intake"] = intake_service(ctx["deps"])
     app = web.Application()
     app.router.add_get("/metrics", _metrics)
@@ -213,7 +258,9 @@ async def _shutdown(ctx: dict[str, Any]) -> None:
     logger.info("worker stopped")
 
 
-def create_worker(settings: Settings, redis_url: str | None = None, **overrides: Any) -> Worker:
+def create_worker(
+    settings: Settings, redis_url: str | None = None, clock: Clock | None = None, **overrides: Any
+) -> Worker:
     """An arq Worker for this deployment; ``overrides`` are for tests (burst=True...)."""
     from broadcaster import __version__
 
@@ -226,6 +273,11 @@ def create_worker(settings: Settings, redis_url: str | None = None, **overrides:
             func(skip_broadcast_remaining, name="skip_remaining"),
             handle_inbound,
             evaluate_signals,
+            plan_update,
+            keep_promise,
+            issue_vouchers,
+            retry_vouchers,
+            post_follow_up_case,
         ],
         "cron_jobs": [
             cron(relay_outbox_job, second=set(range(0, 60, 5)), unique=True, run_at_startup=True),
@@ -238,7 +290,7 @@ def create_worker(settings: Settings, redis_url: str | None = None, **overrides:
         "queue_name": settings.redis.queue_name,
         "on_startup": _startup,
         "on_shutdown": _shutdown,
-        "ctx": {"settings": settings, "redis_url": redis_url},
+        "ctx": {"settings": settings, "redis_url": redis_url, "clock": clock},
         "max_jobs": w.max_jobs,
         "job_timeout": int(w.job_timeout.total_seconds()),
         "max_tries": w.max_tries,

@@ -80,6 +80,7 @@ class Claim:
     index: int
     pair_key: str
     member: str
+    cadence_key: str = ""  # the customer's cadence record, updated by the claim
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +234,8 @@ class BroadcastStore:
         budget_limit: int = 0,
         budget_window_ms: int = 86_400_000,
         budget_key: str = "",
+        incident_id: str = "",
+        revision: int = 0,
     ) -> list[tuple[int, int]] | str:
         """Record the intent to send (see claim.lua): one ``(code, value)`` per claim.
 
@@ -241,9 +244,9 @@ class BroadcastStore:
         """
         mask = sum(1 << s for s in CLAIMABLE)
         args: list[Any] = [now_ms, reconcile_ms, pair_ttl_ms, budget_limit, budget_window_ms]
-        args += [mask, len(claims)]
+        args += [mask, len(claims), incident_id, revision]
         for claim in claims:
-            args += [claim.index, claim.pair_key, claim.member]
+            args += [claim.index, claim.pair_key, claim.member, claim.cadence_key]
         keys = [*self._state_keys(broadcast_id), budget_key or self._keys.scratch("nobudget")]
         keys += [self._keys.broadcast(broadcast_id), self._keys.hold]
         flat = await self._claim(keys=keys, args=args)

@@ -99,6 +99,13 @@ class Directory:
         flat = await pipe.execute()
         return [(_decode(flat[i]), bool(flat[i + 1])) for i in range(0, len(flat), 2)]
 
+    async def members(self, bitmap: str, ordinals: Sequence[int]) -> list[bool]:
+        """Which ``ordinals`` are set in ``bitmap`` (an incident's "seen" set, for example)."""
+        pipe = self._redis.pipeline(transaction=False)
+        for ordinal in ordinals:
+            pipe.getbit(bitmap, ordinal)
+        return [bool(bit) for bit in await pipe.execute()]
+
     async def find_by_phone(self, phone: str) -> tuple[int, Customer] | None:
         """The customer with this E.164 number (inbound messages arrive by number)."""
         raw = await awaited(self._redis.hget(self._keys.customer_phones, phone))

@@ -39,7 +39,13 @@ class IncidentStore:
         """Store ``incident`` if its stored revision is ``expected_revision`` (0: new)."""
         k = self._keys
         result = await self._save(
-            keys=[k.incident(incident.id), k.incident_audit(incident.id), k.incidents, k.outbox],
+            keys=[
+                k.incident(incident.id),
+                k.incident_audit(incident.id),
+                k.incidents,
+                k.outbox,
+                k.open_incidents,
+            ],
             args=[
                 json.dumps(incident.to_dict(), ensure_ascii=False),
                 expected_revision,
@@ -76,6 +82,16 @@ class IncidentStore:
                     if len(out) >= limit:
                         return out
         return out
+
+    async def open(self) -> list[Incident]:
+        """Incidents not yet resolved or cancelled (kept in a set by save_incident.lua)."""
+        ids = sorted(
+            as_text(i) for i in await awaited(self._redis.smembers(self._keys.open_incidents))
+        )
+        if not ids:
+            return []
+        raws = await self._redis.mget([self._keys.incident(i) for i in ids])
+        return [Incident.from_dict(json.loads(raw)) for raw in raws if raw is not None]
 
     async def started_since(self, since: datetime) -> list[Incident]:
         """Incidents that started at or after ``since``, newest first (no full scan)."""

@@ -93,6 +93,30 @@ class Keys:
     def incident_broadcasts(self, incident_id: str) -> str:
         return f"{self.prefix}:inc:{incident_id}:bcs"
 
+    def vouchers(self, incident_id: str) -> str:
+        """Hash customer ordinal -> voucher JSON: the incident's voucher ledger."""
+        return f"{self.prefix}:inc:{incident_id}:vouchers"
+
+    def voucher_totals(self, incident_id: str) -> str:
+        return f"{self.prefix}:inc:{incident_id}:vouchers:totals"
+
+    def compensated(self, ordinal: int) -> str:
+        """The month a customer was last compensated in (once per month)."""
+        return f"{self.prefix}:comp:{ordinal}"
+
+    def cadence(self, ordinal: int) -> str:
+        """Hash: when the customer last heard from us, how often per incident, which revision."""
+        return f"{self.prefix}:cad:{ordinal}"
+
+    def follow_up_cases(self, incident_id: str) -> str:
+        return f"{self.prefix}:inc:{incident_id}:cases"
+
+    def csat(self, incident_id: str) -> str:
+        return f"{self.prefix}:inc:{incident_id}:csat"
+
+    def csat_pending(self, ordinal: int) -> str:
+        return f"{self.prefix}:csat:{ordinal}"
+
     def incident_seen(self, incident_id: str) -> str:
         """Bitmap of every customer the incident's notices selected (notified or held out)."""
         return f"{self.prefix}:inc:{incident_id}:seen"
@@ -104,6 +128,11 @@ class Keys:
     @property
     def incidents(self) -> str:
         return f"{self.prefix}:incs"
+
+    @property
+    def open_incidents(self) -> str:
+        """Set of incident ids not resolved or cancelled."""
+        return f"{self.prefix}:incs:open"
 
     # --- broadcasts ---
     def broadcast(self, broadcast_id: str) -> str:

@@ -84,22 +84,6 @@ class Pacer:
         for slot in sorted(slots, reverse=True):
             self._slots.appendleft(slot)
 
-    async def acquire(self) -> None:
-        """Wait for this process's next slot; return when the send may start."""
-        asked = monotonic()
-        while True:
-            if not self._slots:
-                async with self._lock:
-                    if not self._slots:
-                        await self._refill()
-            if self._slots:
-                slot = self._slots.popleft()
-                delay = slot - monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                RATE_LIMITER_WAIT.observe(monotonic() - asked)
-                return
-
     async def _refill(self) -> None:
         while True:
             granted, offset_us = await self._script(

@@ -6,6 +6,7 @@
                   |-> unknown (maybe sent; a status webhook or the reconcile delay decides)
                   |-> failed (permanent)
     pending/retry/unknown -> skipped (cancelled, opted out since) | waiting_budget
+    pending/retry -> held (quiet hours, minimum interval) -> sending when its time comes
 
 Intent is recorded (``sending``, attempt + 1) before the HTTP request; a crash leaves the
 recipient in ``sending`` with a deadline, after which it counts as ``unknown``. Status
@@ -32,6 +33,7 @@ class State(IntEnum):
     RETRY = 8
     SKIPPED = 9
     WAITING_BUDGET = 10
+    HELD = 11  # cadence: quiet hours or the minimum interval; sent when its time comes
 
     @property
     def label(self) -> str:
@@ -40,13 +42,13 @@ class State(IntEnum):
 
 # states a chunk job may (re)claim: their due time, if any, must have passed
 CLAIMABLE = frozenset(
-    {State.PENDING, State.RETRY, State.UNKNOWN, State.SENDING, State.WAITING_BUDGET}
+    {State.PENDING, State.RETRY, State.UNKNOWN, State.SENDING, State.WAITING_BUDGET, State.HELD}
 )
 # the message reached WhatsApp: nothing more to do for this recipient
 REACHED = frozenset({State.ACCEPTED, State.SENT, State.DELIVERED, State.READ})
 FINAL = REACHED | {State.FAILED, State.SKIPPED}
 # states that hold a deadline in the broadcast's due hash
-TIMED = frozenset({State.SENDING, State.UNKNOWN, State.RETRY, State.WAITING_BUDGET})
+TIMED = frozenset({State.SENDING, State.UNKNOWN, State.RETRY, State.WAITING_BUDGET, State.HELD})
 
 _FROM: Mapping[State, frozenset[State]] = {
     State.SENDING: CLAIMABLE,
@@ -74,9 +76,18 @@ _FROM: Mapping[State, frozenset[State]] = {
     ),
     State.FAILED: frozenset({State.SENDING, State.ACCEPTED, State.SENT, State.UNKNOWN}),
     State.SKIPPED: frozenset(
-        {State.PENDING, State.RETRY, State.UNKNOWN, State.WAITING_BUDGET, State.SENDING}
+        {
+            State.PENDING,
+            State.RETRY,
+            State.UNKNOWN,
+            State.WAITING_BUDGET,
+            State.SENDING,
+            State.HELD,
+        }
     ),
     State.WAITING_BUDGET: frozenset({State.SENDING}),
+    # decided before the claim, so never from sending
+    State.HELD: frozenset({State.PENDING, State.RETRY, State.HELD, State.WAITING_BUDGET}),
 }
 
 
@@ -139,6 +150,7 @@ class Tally:
     failed: int
     skipped: int = 0
     unknown: int = 0
+    held: int = 0
 
     @classmethod
     def from_counts(cls, counts: Mapping[str, int]) -> Tally:
@@ -147,7 +159,12 @@ class Tally:
 
         return cls(
             queued=total(
-                State.PENDING, State.SENDING, State.RETRY, State.UNKNOWN, State.WAITING_BUDGET
+                State.PENDING,
+                State.SENDING,
+                State.RETRY,
+                State.UNKNOWN,
+                State.WAITING_BUDGET,
+                State.HELD,
             ),
             sent=total(State.ACCEPTED, State.SENT, State.DELIVERED, State.READ),
             delivered=total(State.DELIVERED, State.READ),
@@ -155,6 +172,7 @@ class Tally:
             failed=total(State.FAILED),
             skipped=total(State.SKIPPED),
             unknown=total(State.UNKNOWN),
+            held=total(State.HELD),
         )
 
     def __add__(self, other: Tally) -> Tally:
@@ -166,6 +184,7 @@ class Tally:
             self.failed + other.failed,
             self.skipped + other.skipped,
             self.unknown + other.unknown,
+            self.held + other.held,
         )
 
     def to_dict(self) -> dict[str, int]:
@@ -176,6 +195,7 @@ class Tally:
             "read": self.read,
             "failed": self.failed,
             "skipped": self.skipped,
+            "held": self.held,
         }
 
 

@@ -73,6 +73,12 @@ def classify(
     return Intent.CONTACT
 
 
+def satisfaction_score(text: str) -> int | None:
+    """A 1-5 answer to the satisfaction question (``"5"``, ``" 4. "``), else None."""
+    cleaned = normalise(text)
+    return int(cleaned) if cleaned in ("1", "2", "3", "4", "5") else None
+
+
 def type_label(kind: str) -> str:
     return kind if kind in MESSAGE_TYPES else "other"
 

@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 
 from broadcaster.adapters.whatsapp import SendFailed, text_payload
 from broadcaster.bootstrap import Deps
-from broadcaster.clock import monotonic
 from broadcaster.domain.customers import Customer
 from broadcaster.domain.incidents import Incident
 from broadcaster.domain.segments import matches
@@ -46,10 +45,7 @@ async def send_text(
     pacer = deps.pacers[number]
     payload = text_payload(customer.wa_id, text, opaque)
     for attempt in range(1, ATTEMPTS + 1):
-        slot = (await pacer.take(1))[0]  # take, not acquire: it shares the chunk senders' lock
-        delay = slot - monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
+        await pacer.wait((await pacer.take(1))[0])
         try:
             await deps.cloud.send(number, payload)
         except SendFailed as failure:

@@ -26,12 +26,13 @@ from broadcaster.domain.inbound import (
     keywords,
     parse_follow_up,
     phone_of,
+    satisfaction_score,
     type_label,
 )
 from broadcaster.metrics import CONTACTS, INBOUND_MESSAGES
 from broadcaster.ports import JobQueue
 from broadcaster.services.answers import answer_status
-from broadcaster.services.follow_up_replies import record_follow_up
+from broadcaster.services.follow_up_replies import record_follow_up, record_score
 from broadcaster.services.opt_out import change_consent
 
 SEEN_TTL_SECONDS = 8 * 24 * 3600  # Meta re-delivers for up to 7 days
@@ -88,11 +89,14 @@ async def handle_inbound_message(
     at_ms = contact_time_ms(inbound.timestamp, received_ms or now_ms)
     answer = parse_follow_up(inbound.payload)
     if intent is Intent.FOLLOW_UP and answer is not None:
-        return await record_follow_up(deps, answer, ordinal, at_ms)
+        return await record_follow_up(deps, answer, ordinal, customer, number, at_ms)
     if intent in (Intent.OPT_OUT, Intent.OPT_IN):
         return await change_consent(deps, ordinal, customer, intent is Intent.OPT_OUT, number)
     if intent is Intent.IGNORED:
         return "ignored"
+    score = satisfaction_score(inbound.text) if inbound.type == "text" else None
+    if score is not None and (done := await record_score(deps, ordinal, customer, number, score)):
+        return done
     dedupe = f"wa:{inbound.message_id}"
     if await deps.contacts.record(ordinal, at_ms, WHATSAPP, dedupe=dedupe, now_ms=now_ms):
         CONTACTS.labels(WHATSAPP).inc()

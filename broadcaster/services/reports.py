@@ -16,6 +16,7 @@ from broadcaster.domain.deliveries import EMPTY_TALLY, Tally
 from broadcaster.domain.templates import Kind
 from broadcaster.services.answers import answer_counts
 from broadcaster.services.deflection import incident_deflection
+from broadcaster.services.planning import eta_kept
 
 MILESTONES = ("first_at", "p50_at", "p95_at", "done_at")
 
@@ -78,7 +79,7 @@ async def incident_report(
         "incident": incident.to_dict(),
         "audience": {**audience, "by_tier": by_tier},
         "messages": {kind: tally.to_dict() for kind, tally in by_kind.items()},
-        "vouchers": {"issued": 0, "total_value": 0, "currency": ""},
+        "vouchers": {"issued": 0, "pending": 0, "delivered": 0, "total_value": 0, "currency": ""},
         "deflection": {},
         "cost": {
             "currency": next(iter(currencies), ""),
@@ -100,4 +101,37 @@ async def full_report(deps: Deps, incident_id: str) -> dict[str, Any]:
     report["deflection"] = await incident_deflection(deps, incident)
     answers = await deps.inbound_records.answers(incident_id)
     report["messages"][Kind.REPLY.value] = answer_counts(answers)
+    report["vouchers"] = await voucher_summary(deps, incident_id, report)
+    report["follow_up"] = await follow_up_summary(deps, incident_id)
+    report["eta"] = {
+        "first_told": report["incident"].get("first_eta"),
+        "kept": eta_kept(incident),
+    }
     return report
+
+
+async def voucher_summary(deps: Deps, incident_id: str, report: dict[str, Any]) -> dict[str, Any]:
+    """Issued (in the ledger) vs delivered (their message reached the customer)."""
+    totals = await deps.voucher_store.totals(incident_id)
+    delivered = report["messages"][Kind.VOUCHER.value]["delivered"]
+    return {
+        "issued": int(totals.get("count", 0)),
+        "pending": int(totals.get("pending", 0)),
+        "delivered": delivered,
+        "total_value": round(totals.get("value", 0.0), 6),
+        "currency": deps.settings.compensation.currency,
+    }
+
+
+async def follow_up_summary(deps: Deps, incident_id: str) -> dict[str, Any]:
+    answers = await deps.inbound_records.follow_up_answers(incident_id)
+    scores = await deps.follow_ups.scores(incident_id)
+    return {
+        "answered_ok": sum(1 for a in answers.values() if a == "ok"),
+        "answered_down": sum(1 for a in answers.values() if a == "down"),
+        "cases": await deps.follow_ups.cases(incident_id),
+        "csat": {
+            "answers": len(scores),
+            "average": round(sum(scores) / len(scores), 2) if scores else None,
+        },
+    }

@@ -23,29 +23,40 @@ from broadcaster.adapters.broadcast_store import (
     Claim,
     Move,
 )
+from broadcaster.adapters.cadence_store import CadenceStore
 from broadcaster.adapters.directory import Directory
 from broadcaster.adapters.holds import Holds
 from broadcaster.adapters.incident_store import IncidentStore
 from broadcaster.adapters.keys import Keys
 from broadcaster.adapters.rate_limiter import Pacers
+from broadcaster.adapters.voucher_store import VoucherStore
 from broadcaster.adapters.whatsapp import CloudApi, SendFailed, template_payload
 from broadcaster.clock import Clock, monotonic
 from broadcaster.config import Settings
+from broadcaster.domain.cadence import CadencePolicy
 from broadcaster.domain.customers import Customer, calling_code
 from broadcaster.domain.deliveries import CLAIMABLE, TIMED, State
-from broadcaster.domain.incidents import Incident
 from broadcaster.domain.pricing import PriceTable
 from broadcaster.domain.send_errors import Action, Verdict
 from broadcaster.domain.senders import choose_sender
+from broadcaster.domain.templates import Kind
 from broadcaster.domain.timefmt import format_rfc3339
-from broadcaster.errors import InputError
 from broadcaster.metrics import SEND_DURATION, SENDER_PAUSED, THROTTLED
 from broadcaster.ports import JobQueue
 from broadcaster.rendering import Renderer
 from broadcaster.services.chunk_queue import enqueue_chunk
-from broadcaster.services.context import customer_context, incident_context
 from broadcaster.services.milestones import Milestones
 from broadcaster.services.outcomes import Decision, OutcomeWriter, Result, decide
+from broadcaster.services.preparation import (
+    CADENCED,
+    Hold,
+    Ready,
+    RunContext,
+    incident_with_told_eta,
+    memberships,
+    prepare,
+    run_context,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +78,9 @@ class SendingDeps:
     milestones: Milestones
     queue: JobQueue
     prices: PriceTable
+    cadence: CadencePolicy
+    cadence_store: CadenceStore
+    vouchers: VoucherStore
     in_flight: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(64))
 
 
@@ -86,6 +100,7 @@ class _Item:
     number: str
     payload: dict[str, Any]
     price: float
+    cadence_key: str
 
 
 def due_now(view: ChunkView, now_ms: int) -> tuple[list[int], int | None]:
@@ -161,48 +176,67 @@ class ChunkSender:
         deps = self._deps
         ordinals = [view.ordinals[o] for o in ready]
         records = await deps.directory.for_sending(ordinals)
-        incident = await deps.incidents.get(self._broadcast.incident_id)
-        base = incident_context(incident, deps.settings.app.business_name)
+        run = await self._run_context(ordinals)
         items: list[_Item] = []
-        skips: list[Move] = []
-        for offset, (customer, out) in zip(ready, records, strict=True):
+        moves: list[Move] = []
+        for offset, ordinal, (customer, out) in zip(ready, ordinals, records, strict=True):
             index = view.start + offset
-            item = self._prepare(index, customer, out, incident, base)
-            if item is None:
-                skips.append(Move(index, State.SKIPPED))
+            outcome = prepare(
+                self._broadcast,
+                run,
+                ordinal,
+                customer,
+                out,
+                deps.renderer,
+                deps.cadence,
+                self._cache,
+            )
+            if isinstance(outcome, Ready) and customer is not None:
+                items.append(self._item(index, ordinal, customer, outcome))
+            elif isinstance(outcome, Hold):
+                due = int(outcome.until.timestamp() * 1000)
+                moves.append(Move(index, State.HELD, due_ms=due))
             else:
-                items.append(item)
-        if skips:
-            await self._applied(await deps.broadcasts.move(self._broadcast.id, skips))
+                moves.append(Move(index, State.SKIPPED))
+        if moves:
+            await self._applied(await deps.broadcasts.move(self._broadcast.id, moves))
         by_number: dict[str, list[_Item]] = defaultdict(list)
         for item in items:
             by_number[item.number].append(item)
         await asyncio.gather(*(self._drive(number, queue) for number, queue in by_number.items()))
 
-    def _prepare(
-        self,
-        index: int,
-        customer: Customer | None,
-        opted_out: bool,
-        incident: Incident,
-        base: dict[str, Any],
-    ) -> _Item | None:
-        """Render the message, or None when this recipient must be skipped."""
-        if customer is None or opted_out:
-            return None  # erased, or opted out since the audience was drawn: opt-out wins
-        numbers = self._deps.settings.whatsapp.phone_number_ids
-        context = customer_context(base, incident, customer, self._broadcast.context.get("extra"))
-        try:
-            message = self._deps.renderer.render(
-                self._broadcast.kind, customer.language, context, self._cache
+    async def _run_context(self, ordinals: list[int]) -> RunContext:
+        """Fresh incident state, and what this kind of message needs about its recipients."""
+        deps = self._deps
+        broadcast = self._broadcast
+        incident = await deps.incidents.get(broadcast.incident_id)
+        run = run_context(incident, deps.settings.app.business_name, deps.clock(), deps.cadence)
+        if broadcast.kind in CADENCED:
+            run.cadence = dict(
+                zip(ordinals, await deps.cadence_store.records(ordinals), strict=True)
             )
-        except InputError:
-            logger.warning("no template", extra={"broadcast_id": self._broadcast.id})
-            return None
-        payload = template_payload(customer.wa_id, message, "")
-        price = self._deps.prices.price(message.template.category, calling_code(customer.phone))
+        if broadcast.kind is Kind.VOUCHER:
+            vouchers = await deps.vouchers.get_many(incident.id, ordinals)
+            run.vouchers = {o: v for o, v in zip(ordinals, vouchers, strict=True) if v}
+        if broadcast.kind in (Kind.NOTICE, Kind.UPDATE):
+            others = [i for i in await deps.incidents.open() if i.id != incident.id and i.active]
+            seen = {
+                i.id: await deps.directory.members(deps.keys.incident_seen(i.id), ordinals)
+                for i in others
+            }
+            run.memberships = memberships(
+                [incident_with_told_eta(i, deps.cadence) for i in others], seen, ordinals
+            )
+        return run
+
+    def _item(self, index: int, ordinal: int, customer: Customer, ready: Ready) -> _Item:
+        deps = self._deps
+        numbers = deps.settings.whatsapp.phone_number_ids
+        payload = template_payload(customer.wa_id, ready.message, "")
+        category = ready.message.template.category
+        price = deps.prices.price(category, calling_code(customer.phone))
         number = choose_sender(customer.customer_id, numbers)
-        return _Item(index, customer, number, payload, price)
+        return _Item(index, customer, number, payload, price, deps.keys.cadence(ordinal))
 
     async def _drive(self, number: str, queue: list[_Item]) -> None:
         """Claim and send ``queue`` for one sender number, at the pace its slots allow."""
@@ -216,7 +250,12 @@ class ChunkSender:
             batch = queue[position : position + len(slots)]
             position += len(batch)
             claims = [
-                Claim(i.index, deps.keys.pair(number, i.customer.wa_id), i.customer.wa_id)
+                Claim(
+                    i.index,
+                    deps.keys.pair(number, i.customer.wa_id),
+                    i.customer.wa_id,
+                    i.cadence_key,
+                )
                 for i in batch
             ]
             results = await deps.broadcasts.claim(
@@ -227,6 +266,8 @@ class ChunkSender:
                 pair_ttl_ms=int(wa.pair_interval.total_seconds() * 1000),
                 budget_limit=wa.messaging_limit,
                 budget_key=deps.keys.budget(),
+                incident_id=self._broadcast.incident_id,
+                revision=int(self._broadcast.context.get("revision", 0)),
             )
             if isinstance(results, str):
                 self._stop = "hold" if results == "held" else "paused"

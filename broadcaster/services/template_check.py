@@ -48,6 +48,9 @@ def sample_context(language: str, business_name: str) -> dict[str, Any]:
     extra = {
         "voucher": {"code": "OB-SAMPLE-1234", "value": "Rp50.000", "expires": "31 Des 2026"},
         "follow_up": {"ok_payload": "FU:INC-1:ok", "down_payload": "FU:INC-1:down"},
+        "next_update": "Sel 24 Nov, 16:00 WIB",
+        "still_working": False,
+        "others": [{"title": "Gangguan listrik", "eta": "Sel 24 Nov, 18:00 WIB"}],
     }
     return customer_context(incident_context(incident, business_name), incident, customer, extra)
 

@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+from broadcaster.clock import Clock, utc_now
 from broadcaster.config import Settings
 from broadcaster.demo_data import sample_customers
 from broadcaster.domain.customers import Customer
@@ -22,9 +23,10 @@ async def running_stack(
     redis_url: str,
     sim_config: SimulatorConfig | None = None,
     customers: Sequence[Customer] = (),
+    clock: Clock = utc_now,
     **whatsapp: Any,
 ) -> AsyncIterator[LocalStack]:
-    async with local_stack(base, redis_url, sim_config, REPO, **whatsapp) as stack:
+    async with local_stack(base, redis_url, sim_config, REPO, clock, **whatsapp) as stack:
         if customers:
             await stack.deps.directory.upsert(list(customers))
         yield stack

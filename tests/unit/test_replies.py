@@ -74,7 +74,10 @@ def test_missing_or_invalid_files_and_undefined_names_are_refused(tmp_path: Path
         f"{tmp_path / 'none.toml'}: replies file not found"
     ]
     assert "not valid TOML" in load_replies(write(tmp_path, "[id"), "id")[1][0]
-    typo = write(tmp_path, '[id]\nstatus = "{{ etaa }}"\nopt_out = "x"\nopt_in = "y"\n')
+    rest = "".join(
+        f'{kind} = "z"\n' for kind in ReplyKind if kind.value not in ("status", "opt_out", "opt_in")
+    )
+    typo = write(tmp_path, '[id]\nstatus = "{{ etaa }}"\nopt_out = "x"\nopt_in = "y"\n' + rest)
     book, problems = load_replies(typo, "id")
     assert problems == []
     assert book.check(lambda language: sample_context(language, "NusaNet")) == [

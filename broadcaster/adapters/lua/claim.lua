@@ -3,7 +3,9 @@
 -- KEYS: states, attempts, counts, due, budget (zset of recipients in the rolling window),
 --       meta (the broadcast's hash), hold (the account-wide sending hold)
 -- ARGV: now_ms, reconcile_ms, pair_ttl_ms, budget_limit (0 = unlimited), budget_window_ms,
---       claimable_mask, count, then per recipient: index, pair_key ("" = none), member
+--       claimable_mask, count, incident_id, revision, then per recipient: index, pair_key
+--       ("" = none), member, cadence_key ("" = none: the customer's cadence record, which a
+--       claim updates: last message time, messages for this incident, revision told)
 -- Claims nothing and returns {-1, 0} when the broadcast is not running (paused, cancelled)
 -- and {-2, 0} while the account is held: a pause takes effect before the next request.
 -- Otherwise returns per recipient two numbers {code, value}:
@@ -17,10 +19,11 @@ local limit = tonumber(ARGV[4])
 local window = tonumber(ARGV[5])
 local mask = tonumber(ARGV[6])
 local count = tonumber(ARGV[7])
+local incident, revision = ARGV[8], tonumber(ARGV[9])
 if redis.call('HGET', KEYS[6], 'status') ~= 'running' then return {-1, 0} end
 if redis.call('EXISTS', KEYS[7]) == 1 then return {-2, 0} end
 local names = {[0] = 'pending', 'sending', 'accepted', 'sent', 'delivered', 'read', 'failed',
-  'unknown', 'retry', 'skipped', 'waiting_budget'}
+  'unknown', 'retry', 'skipped', 'waiting_budget', 'held'}
 local out = {}
 local total = redis.call('STRLEN', states)
 if limit > 0 then redis.call('ZREMRANGEBYSCORE', budget, '-inf', now - window) end
@@ -33,10 +36,11 @@ local function move(index, current, target, deadline)
 end
 
 for i = 0, count - 1 do
-  local base = 8 + i * 3
+  local base = 10 + i * 4
   local index = tonumber(ARGV[base])
   local pair_key = ARGV[base + 1]
   local member = ARGV[base + 2]
+  local cadence_key = ARGV[base + 3]
   local current = string.byte(redis.call('GETRANGE', states, index, index)) or 0
   local code, value = 0, 0
   local claimable = index < total and math.floor(mask / 2 ^ current) % 2 == 1
@@ -66,6 +70,13 @@ for i = 0, count - 1 do
     if attempt > 255 then attempt = 255 end
     redis.call('SETRANGE', attempts, index, string.char(attempt))
     move(index, current, 1, now + reconcile)
+    if cadence_key ~= '' then
+      redis.call('HSET', cadence_key, 'last', now)
+      redis.call('HINCRBY', cadence_key, 'n:' .. incident, 1)
+      local told = tonumber(redis.call('HGET', cadence_key, 'r:' .. incident) or '0')
+      if revision > told then redis.call('HSET', cadence_key, 'r:' .. incident, revision) end
+      redis.call('PEXPIRE', cadence_key, 14 * 86400000)
+    end
     code, value = 1, attempt
   end
   out[#out + 1] = code

@@ -11,7 +11,7 @@
 local states, attempts, counts, due, meta = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local charged = 0
 local names = {[0] = 'pending', 'sending', 'accepted', 'sent', 'delivered', 'read', 'failed',
-  'unknown', 'retry', 'skipped', 'waiting_budget'}
+  'unknown', 'retry', 'skipped', 'waiting_budget', 'held'}
 local applied = {}
 local count = tonumber(ARGV[1])
 local total = redis.call('STRLEN', states)

@@ -149,3 +149,12 @@ def test_one_bad_contact_rejects_the_batch():
             {"contacts": [good, {**good, "channel": "pigeon"}]}, CHANNELS, NOW, timedelta(days=1)
         )
     assert caught.value.details == ["contacts[1].channel: expected one of email, helpdesk, voice"]
+
+
+def test_satisfaction_answers_are_single_digits_one_to_five():
+    from broadcaster.domain.inbound import satisfaction_score
+
+    assert satisfaction_score(" 5. ") == 5
+    assert satisfaction_score("1") == 1
+    assert satisfaction_score("6") is None
+    assert satisfaction_score("lima") is None

@@ -1,0 +1,330 @@
+"""Service recovery end to end: coalesced honest ETAs, quiet hours, the "next update by"
+promise, resolution with vouchers for everyone affected, a provider outage, and the
+follow-up a day later with its answers. Real simulator, server and worker; durations are
+shortened in the settings and the wall clock is a settable one where hours must pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from broadcaster.config import Settings
+from broadcaster.domain.cadence import honest_eta
+from broadcaster.domain.timefmt import format_rfc3339
+from broadcaster.embedded_redis import free_port
+from broadcaster.localization import format_local
+from broadcaster.policies import cadence_policy
+from broadcaster.simulator import SimulatorConfig
+from tests.e2e.harness import LocalStack, running_stack, sample_customers
+
+QUIET_OFF = {"quiet_start": "00:00", "quiet_end": "00:00"}
+
+
+class SettableClock:
+    """Real time plus an offset a test can move forward."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.offset = (start - datetime.now(UTC)) if start else timedelta(0)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, delta: timedelta) -> None:
+        self.offset += delta
+
+
+def tuned(settings: Settings, **sections: dict[str, Any]) -> Settings:
+    """``settings`` with some keys of some sections replaced."""
+    for name, values in sections.items():
+        settings = dataclasses.replace(
+            settings, **{name: dataclasses.replace(getattr(settings, name), **values)}
+        )
+    return settings
+
+
+def fast(settings: Settings, **cadence: Any) -> Settings:
+    base = {
+        "coalesce": timedelta(seconds=2),
+        "min_interval": timedelta(0),
+        "promise_every": timedelta(hours=1),
+        **QUIET_OFF,
+    }
+    return tuned(
+        settings,
+        cadence={**base, **cadence},
+        worker={"max_defer": timedelta(seconds=1)},
+        followup={"after": timedelta(hours=1)},
+        whatsapp={"reconcile_after": timedelta(seconds=40), "pair_interval": timedelta(0)},
+    )
+
+
+def sent(stack: LocalStack, template: str) -> list[Any]:
+    return [m for m in stack.sim.simulator.accepted if m.template_name == template]
+
+
+async def broadcast_done(stack: LocalStack, incident_id: str, kind: str, count: int = 1) -> Any:
+    async def done() -> Any:
+        report = await stack.report(incident_id)
+        matching = [b for b in report["broadcasts"] if b["kind"] == kind]
+        finished = [b for b in matching if b["status"] in ("done", "cancelled")]
+        return report if len(finished) >= count else None
+
+    return await stack.wait_for(done, limit=120)
+
+
+async def declare(stack: LocalStack, **extra: Any) -> dict[str, Any]:
+    body = {"title": "Gangguan fiber", "segments": ["fiber"], "labels": {"region": "jkt-selatan"}}
+    incident: dict[str, Any] = await stack.call("POST", "/api/v1/incidents", {**body, **extra})
+    await broadcast_done(stack, incident["id"], "notice")
+    return incident
+
+
+async def test_five_eta_changes_become_one_update_with_the_latest_honest_eta(settings, redis_url):
+    config = SimulatorConfig(pair_interval_s=0, seed=3)
+    base = fast(settings, coalesce=timedelta(seconds=3))
+    async with running_stack(base, redis_url, config, sample_customers(300)) as stack:
+        stack.start_worker()
+        now = datetime.now(UTC)
+        incident = await declare(stack, eta=format_rfc3339(now + timedelta(hours=2)))
+        notified = {m.to for m in sent(stack, "outage_notice")}
+        etas = [now + timedelta(hours=2, minutes=m) for m in (10, 40, 60, 80, 120)]
+        for eta in etas:
+            await stack.call(
+                "POST", f"/api/v1/incidents/{incident['id']}/updates", {"eta": format_rfc3339(eta)}
+            )
+        report = await broadcast_done(stack, incident["id"], "update")
+        await asyncio.sleep(4)  # longer than the window: a second update would show by now
+        report = await stack.report(incident["id"])
+    updates = sent(stack, "outage_update")
+    assert len([b for b in report["broadcasts"] if b["kind"] == "update"]) == 1
+    assert Counter(m.to for m in updates).most_common(1)[0][1] == 1, "at most one update each"
+    assert {m.to for m in updates} == notified, "exactly those who got the notice"
+    told = honest_eta(etas[-1], cadence_policy(base))
+    assert told is not None
+    for message in updates:
+        language = "en" if message.template_language == "en" else "id"
+        assert message.params[2] == format_local(told, "Asia/Jakarta", language), "latest ETA"
+
+
+async def test_quiet_hours_hold_an_update_until_morning(settings, redis_url):
+    evening = datetime.now(UTC).replace(hour=15, minute=30, second=0)  # 22:30 in Jakarta
+    clock = SettableClock(evening)
+    base = fast(settings, quiet_start="21:00", quiet_end="07:00")
+    config = SimulatorConfig(pair_interval_s=0, seed=4)
+    async with running_stack(base, redis_url, config, sample_customers(300), clock=clock) as stack:
+        stack.start_worker()
+        incident = await declare(stack, eta=format_rfc3339(clock() + timedelta(hours=10)))
+        assert sent(stack, "outage_notice"), "a notice is never held"
+        later = format_rfc3339(clock() + timedelta(hours=12))
+        await stack.call("POST", f"/api/v1/incidents/{incident['id']}/updates", {"eta": later})
+
+        async def held() -> Any:
+            report = await stack.report(incident["id"])
+            updates = [b for b in report["broadcasts"] if b["kind"] == "update"]
+            return updates and updates[0]["progress"]["held"] == updates[0]["recipients"]
+
+        await stack.wait_for(held, limit=60)
+        await asyncio.sleep(2)
+        assert not sent(stack, "outage_update"), "nothing at night"
+        clock.advance(timedelta(hours=8, minutes=31))  # 07:01 in Jakarta
+        await broadcast_done(stack, incident["id"], "update")
+    assert {m.to for m in sent(stack, "outage_update")} == {
+        m.to for m in sent(stack, "outage_notice")
+    }
+
+
+async def test_the_next_update_promise_sends_still_working(settings, redis_url):
+    base = fast(settings, promise_every=timedelta(seconds=3))
+    config = SimulatorConfig(pair_interval_s=0, seed=5)
+    async with running_stack(base, redis_url, config, sample_customers(300)) as stack:
+        stack.start_worker()
+        incident = await declare(stack, eta=format_rfc3339(datetime.now(UTC) + timedelta(hours=3)))
+        await broadcast_done(stack, incident["id"], "update")
+    still = sent(stack, "outage_update")
+    assert still
+    assert all(
+        m.params[1].startswith(("kami masih menanganinya", "we are still on it")) for m in still
+    )
+    assert {m.to for m in still} <= {m.to for m in sent(stack, "outage_notice")}
+
+
+def voucher_value(tier: str) -> str:
+    """The default policy at 3 hours of outage: 10,000 IDR times the tier multiplier."""
+    return {"platinum": "Rp20.000", "gold": "Rp15.000", "silver": "Rp12.000"}.get(tier, "Rp10.000")
+
+
+async def test_resolution_gives_everyone_affected_one_voucher_of_the_right_value(
+    settings, redis_url
+):
+    clock = SettableClock()
+    customers = sample_customers(600)
+    config = SimulatorConfig(pair_interval_s=0, seed=6)
+    base = fast(settings)
+    async with running_stack(base, redis_url, config, customers, clock=clock) as stack:
+        stack.start_worker()
+        incident = await declare(stack, holdout_percent=20)
+        clock.advance(timedelta(hours=3))
+        await stack.call("POST", f"/api/v1/incidents/{incident['id']}/resolve", {})
+        await broadcast_done(stack, incident["id"], "voucher")
+        report = await broadcast_done(stack, incident["id"], "resolution")
+        again = await stack.deps.vouchers.issue_for_incident(incident["id"])
+        await asyncio.sleep(1)
+        final = await stack.report(incident["id"])
+    tier = {c.wa_id: c.tier for c in customers}
+    affected = {m.to for m in sent(stack, "outage_notice")}
+    held = report["audience"]["holdout"]
+    assert held > 0
+    resolutions = Counter(m.to for m in sent(stack, "outage_resolved"))
+    assert len(resolutions) == len(affected) + held, "the holdout hears the resolution too"
+    assert set(resolutions.values()) == {1}
+    vouchers = sent(stack, "outage_voucher")
+    assert Counter(m.to for m in vouchers) == Counter(dict.fromkeys(resolutions, 1))
+    for message in vouchers:
+        assert message.params[1] == voucher_value(tier[message.to])
+    codes = [m.params[2] for m in vouchers]
+    assert len(set(codes)) == len(codes)
+    assert again.issued == len(vouchers), "re-running finds the same vouchers"
+    assert len(sent(stack, "outage_voucher")) == len(vouchers), "and sends nothing new"
+    assert final["vouchers"]["issued"] == len(vouchers)
+    assert final["vouchers"]["delivered"] == final["messages"]["voucher"]["delivered"]
+    assert final["eta"]["kept"] == "none"
+
+
+@pytest.mark.slow
+async def test_a_voucher_provider_outage_delays_vouchers_not_the_resolution(settings, redis_url):
+    outage = {"down": False}
+    requests: list[dict[str, Any]] = []
+
+    async def provider(request: web.Request) -> web.Response:
+        body = await request.json()
+        requests.append({"key": request.headers.get("Idempotency-Key"), **body})
+        if outage["down"]:
+            return web.Response(status=503)
+        return web.json_response({"id": f"prov-{body['code']}"})
+
+    app = web.Application()
+    app.router.add_post("/vouchers", provider)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    clock = SettableClock()
+    base = tuned(
+        fast(settings),
+        vouchers={
+            "issuer": "http",
+            "provider_url": f"http://127.0.0.1:{port}/vouchers",
+            "retry_every": timedelta(seconds=1),
+        },
+    )
+    config = SimulatorConfig(pair_interval_s=0, seed=7)
+    try:
+        async with running_stack(
+            base, redis_url, config, sample_customers(300), clock=clock
+        ) as stack:
+            stack.start_worker()
+            incident = await declare(stack)
+            clock.advance(timedelta(hours=3))
+            outage["down"] = True
+            await stack.call("POST", f"/api/v1/incidents/{incident['id']}/resolve", {})
+            await broadcast_done(stack, incident["id"], "resolution")
+
+            async def recorded() -> Any:
+                report = await stack.report(incident["id"])
+                return report if report["vouchers"]["issued"] else None
+
+            report = await stack.wait_for(recorded, limit=30)
+            assert report["vouchers"]["pending"] == report["vouchers"]["issued"], "all wait"
+            assert not sent(stack, "outage_voucher")
+            assert sent(stack, "outage_resolved"), "the resolution does not wait for vouchers"
+            outage["down"] = False
+
+            async def recovered() -> Any:
+                report = await stack.report(incident["id"])
+                vouchers = report["vouchers"]
+                return (
+                    report
+                    if vouchers["pending"] == 0 and vouchers["delivered"] == vouchers["issued"]
+                    else None
+                )
+
+            report = await stack.wait_for(recovered, limit=90)
+    finally:
+        await runner.cleanup()
+    assert report["vouchers"]["issued"] == len(sent(stack, "outage_resolved"))
+    assert len(sent(stack, "outage_voucher")) == report["vouchers"]["issued"]
+    keys = Counter(r["key"] for r in requests)
+    assert max(keys.values()) > 1, "retried with the same idempotency key"
+    assert len(keys) == report["vouchers"]["issued"]
+
+
+async def test_follow_up_is_sent_and_its_answers_recorded(settings, redis_url):
+    cases: list[dict[str, Any]] = []
+
+    async def helpdesk(request: web.Request) -> web.Response:
+        cases.append(await request.json())
+        return web.json_response({"ok": True}, status=201)
+
+    app = web.Application()
+    app.router.add_post("/cases", helpdesk)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    base = tuned(
+        fast(settings),
+        followup={"after": timedelta(seconds=2), "helpdesk_url": f"http://127.0.0.1:{port}/cases"},
+    )
+    config = SimulatorConfig(pair_interval_s=0, seed=8)
+    try:
+        async with running_stack(base, redis_url, config, sample_customers(300)) as stack:
+            stack.start_worker()
+            incident = await declare(stack)
+            await stack.call("POST", f"/api/v1/incidents/{incident['id']}/resolve", {})
+            await broadcast_done(stack, incident["id"], "follow_up")
+            follow_ups = sent(stack, "outage_follow_up")
+            print(
+                "DEBUG",
+                [
+                    (b["id"], b["progress"], b["status"], b["created_at"], b["reason"])
+                    for b in (await stack.report(incident["id"]))["broadcasts"]
+                ],
+            )
+            assert follow_ups
+            down, ok = follow_ups[0], follow_ups[1]
+            sim = stack.sim.simulator
+            await sim.inject_inbound(
+                down.to, button_payload=f"FU:{incident['id']}:down", button_text="Masih"
+            )
+            await sim.inject_inbound(
+                ok.to, button_payload=f"FU:{incident['id']}:ok", button_text="Sudah"
+            )
+            await stack.wait_for(
+                lambda: len([m for m in sim.accepted if m.to == ok.to and m.type == "text"]) >= 2
+            )
+            await sim.inject_inbound(ok.to, text="5")
+
+            async def answered() -> Any:
+                report = await stack.report(incident["id"])
+                done = report["follow_up"]["csat"]["answers"] == 1 and cases
+                return report if done else None
+
+            report = await stack.wait_for(answered, limit=30)
+    finally:
+        await runner.cleanup()
+    assert all(b["kind"] for b in report["broadcasts"])
+    payloads = {p for m in follow_ups for p in m.params[-2:]}
+    assert payloads == {f"FU:{incident['id']}:ok", f"FU:{incident['id']}:down"}
+    summary = report["follow_up"]
+    assert (summary["answered_ok"], summary["answered_down"]) == (1, 1)
+    assert len(summary["cases"]) == 1
+    assert summary["csat"]["average"] == 5
+    assert cases[0]["incident_id"] == incident["id"]
+    assert cases[0]["phone"] == "+" + down.to
