@@ -20,7 +20,7 @@ from broadcaster.bootstrap import Deps, build_deps
 from broadcaster.config import Settings
 from broadcaster.domain.templates import Kind
 from broadcaster.errors import InputError
-from broadcaster.metrics import BUILD, JOBS, WORKER_UP, render
+from broadcaster.metrics import JOBS, WORKER, WORKER_UP, describe_build, render
 from broadcaster.services import holds as hold_service
 from broadcaster.services.broadcast_control import skip_remaining
 from broadcaster.services.incidents import relay_outbox
@@ -94,7 +94,7 @@ async def probe_hold_job(ctx: dict[str, Any]) -> bool:
 
 
 async def _metrics(request: web.Request) -> web.Response:
-    body, content_type = render()
+    body, content_type = render(WORKER)
     return web.Response(body=body, headers={"Content-Type": content_type})
 
 
@@ -131,7 +131,7 @@ def create_worker(settings: Settings, redis_url: str | None = None, **overrides:
     """An arq Worker for this deployment; ``overrides`` are for tests (burst=True...)."""
     from broadcaster import __version__
 
-    BUILD.info({"version": __version__})
+    describe_build(__version__, settings.app.commit)
     w = settings.worker
     options: dict[str, Any] = {
         "functions": [
