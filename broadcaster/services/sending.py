@@ -246,6 +246,18 @@ class ChunkSender:
             except SendFailed as failure:
                 verdict = failure.verdict
             SEND_DURATION.observe(monotonic() - began)
+        if logger.isEnabledFor(logging.DEBUG):
+            # the log formatter masks the number (+62812****7890): findable, not callable
+            logger.debug(
+                "send attempt",
+                extra={
+                    "broadcast_id": self._broadcast.id,
+                    "index": item.index,
+                    "attempt": attempt,
+                    "to": item.customer.phone,
+                    "code": None if verdict is None else verdict.code,
+                },
+            )
         decision = decide(
             verdict,
             attempt,
