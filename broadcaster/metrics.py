@@ -71,6 +71,8 @@ LABELS = {
 }
 
 BUILD = Info("broadcaster_build", "Version and commit of the running code.", registry=REGISTRY)
+# an Info metric's labels are the keys of the dict it is given (describe_build)
+INFO_LABELS = {"broadcaster_build": ("version", "commit")}
 
 # --- HTTP and intake -------------------------------------------------------------------------
 HTTP_REQUESTS = Counter(
@@ -303,7 +305,9 @@ WORKER_UP = Gauge(
 
 def describe_build(version: str, commit: str) -> None:
     """Fill ``broadcaster_build_info`` (both processes call it at start)."""
-    BUILD.info({"version": version, "commit": commit or "unknown"})
+    BUILD.info(
+        dict(zip(INFO_LABELS["broadcaster_build"], (version, commit or "unknown"), strict=True))
+    )
 
 
 def render(registries: Sequence[CollectorRegistry] = SERVER) -> tuple[bytes, str]:
