@@ -6,7 +6,6 @@ import io
 import json
 import logging
 import sys
-from collections.abc import Iterator
 from pathlib import PurePosixPath
 
 import pytest
@@ -22,22 +21,6 @@ from broadcaster.logs import (
 )
 
 TOKEN = "EAAG-secret-access-token-123"
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    """setup_logging replaces the root handlers; give pytest's back afterwards."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    quiet = {name: logging.getLogger(name).level for name in ("aiohttp.access", "arq.jobs")}
-    yield
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-    for handler in handlers:
-        root.addHandler(handler)
-    root.setLevel(level)
-    for name, old in quiet.items():
-        logging.getLogger(name).setLevel(old)
 
 
 def record(message: str, *args: object, **extra: object) -> logging.LogRecord:
