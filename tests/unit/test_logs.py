@@ -108,9 +108,15 @@ def test_json_lines_mask_phones_and_drop_secrets_in_message_extras_and_traceback
 
 def test_console_lines_are_scrubbed_the_same_way():
     formatter = ConsoleFormatter(Scrubber([TOKEN]))
-    line = formatter.format(record("sent", to="+6281234567890", auth=TOKEN))
+    try:
+        raise RuntimeError(f"refused {TOKEN}")
+    except RuntimeError:
+        rec = record("sent", to="+6281234567890", auth=TOKEN)
+        rec.exc_info = sys.exc_info()
+    line = formatter.format(rec)
     assert "to=+62812****7890" in line
     assert "auth=***" in line
+    assert "RuntimeError: refused ***" in line
     assert TOKEN not in line
 
 
