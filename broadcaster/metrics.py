@@ -53,6 +53,7 @@ LABELS = {
     "code": "Graph API error code (`130429`, `131056`, `190`...; `0` = no Graph body)",
     "commit": "source revision of the image",
     "currency": "ISO 4217 code from configuration (`IDR`)",
+    "feed": "polled feed: `statuspage`, `alertmanager`",
     "function": "worker job: `plan_broadcast`, `send_chunk`, ...",
     "group": "`notified`, `holdout`, `unaffected`, `unknown` (sender is not a customer)",
     "kind": "message kind: `notice`, `update`, `resolution`, `voucher`, `follow_up`, `reply`",
@@ -112,6 +113,12 @@ SIGNALS = Counter(
     "broadcaster_signals_total",
     "Alert and incident signals, by source and outcome (new, duplicate, ignored, rejected).",
     ["source", "outcome"],
+    registry=REGISTRY,
+)
+INTAKE_POLLS = Counter(
+    "broadcaster_intake_polls_total",
+    "Polls of status APIs and of Alertmanager's API, by feed and outcome (ok, error).",
+    ["feed", "outcome"],
     registry=REGISTRY,
 )
 SIGNAL_TO_DECLARED = Histogram(

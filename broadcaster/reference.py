@@ -107,49 +107,70 @@ class ConfigEntry:
     comment: str
 
 
-_SECTION = re.compile(r"^\[([a-z_.]+)\]\s*$")
+_HEADER = re.compile(r"^(\[\[?)([a-z_.]+)\]\]?\s*$")
 _KEY = re.compile(r"^([a-z_]+)\s*=")
 
 
+def env_name(section: str, key: str) -> str:
+    """``("intake.grafana", "api_url")`` -> ``BROADCASTER_INTAKE__GRAFANA__API_URL``."""
+    return ENV_PREFIX + "__".join(part.upper() for part in [*section.split("."), key])
+
+
+def config_sections(config_toml: str) -> list[str]:
+    """The ``[tables]`` of ``config.toml`` in file order (arrays of tables are keys)."""
+    headers = (_HEADER.match(line.strip()) for line in config_toml.splitlines())
+    return [h.group(2) for h in headers if h and h.group(1) == "["]
+
+
 def config_entries(config_toml: str) -> list[ConfigEntry]:
-    """Keys of ``config.toml`` in file order, each with the comment lines right above it."""
+    """Keys of ``config.toml`` in file order, each with the comment lines right above it.
+
+    A comment covers the keys right below it up to a blank line ("see `first`"). An array of
+    tables (``[[policy.segments]]``) is one key of its parent table, with its whole list.
+    """
     values = tomllib.loads(config_toml)
     out: list[ConfigEntry] = []
-    section = ""
     comment: list[str] = []
-    group = ""  # a comment covers the keys right below it, up to a blank line
+    section, group, in_array = "", "", False
     for raw in config_toml.splitlines():
         line = raw.strip()
-        if section_match := _SECTION.match(line):
-            section, comment, group = section_match.group(1), [], ""
+        if header := _HEADER.match(line):
+            name, in_array = header.group(2), header.group(1) == "[["
+            parent, _, key = name.rpartition(".")
+            if not in_array:
+                section = name
+            elif (parent, key) not in {(e.section, e.key) for e in out}:
+                out.append(_entry(values, parent, key, comment, ""))
+            comment, group = [], ""
         elif line.startswith("#"):
-            comment.append(line.lstrip("#").strip())
-            group = ""
-        elif (key_match := _KEY.match(line)) and section:
-            key = key_match.group(1)
-            env = f"{ENV_PREFIX}{section.upper()}__{key.upper()}"
-            default = _show(values[section][key])
-            text = " ".join(comment) if comment else (f"see `{group}`" if group else "")
-            out.append(ConfigEntry(section, key, default, env, text))
-            comment, group = [], group or key
+            comment, group = [*comment, line.lstrip("#").strip()], ""
+        elif (key_match := _KEY.match(line)) and section and not in_array:
+            out.append(_entry(values, section, key_match.group(1), comment, group))
+            comment, group = [], group or key_match.group(1)
         elif not line:
             comment, group = [], ""
     return out
 
 
-def secret_fields() -> list[tuple[str, str]]:
+def _entry(
+    values: dict[str, Any], section: str, key: str, comment: list[str], group: str
+) -> ConfigEntry:
+    table = values
+    for part in section.split("."):
+        table = table[part]
+    text = " ".join(comment) if comment else (f"see `{group}`" if group else "")
+    return ConfigEntry(section, key, _show(table[key]), env_name(section, key), text)
+
+
+def secret_fields(cls: Any = Settings, section: str = "") -> list[tuple[str, str]]:
     """``(section, key)`` of every secret: set in the environment or a file, never config.toml."""
-    out = []
-    for section in dataclasses.fields(Settings):
-        section_type = get_type_hints(Settings).get(section.name)
-        if not dataclasses.is_dataclass(section_type):
-            continue
-        hints = get_type_hints(section_type)
-        out += [
-            (section.name, f.name)
-            for f in dataclasses.fields(section_type)
-            if hints[f.name] is Secret
-        ]
+    out: list[tuple[str, str]] = []
+    hints = get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        if hints[f.name] is Secret and section:
+            out.append((section, f.name))
+        elif dataclasses.is_dataclass(hints[f.name]):
+            out += secret_fields(hints[f.name], f"{section}.{f.name}" if section else f.name)
     return out
 
 
@@ -159,7 +180,7 @@ def _show(value: Any) -> str:
     return f"`{json.dumps(value, ensure_ascii=False)}`"
 
 
-def configuration_page(config_toml: str) -> str:
+def configuration_page(config_toml: str, settings: Any = Settings) -> str:
     lines = [
         "# Configuration reference",
         "",
@@ -171,20 +192,19 @@ def configuration_page(config_toml: str) -> str:
         "`BROADCASTER_CONFIG`.",
     ]
     entries = config_entries(config_toml)
-    secrets = secret_fields()
-    for section in dict.fromkeys(e.section for e in entries):
+    secrets = secret_fields(settings)
+    for section in dict.fromkeys(config_sections(config_toml) + [s for s, _ in secrets]):
         lines += ["", f"## [{section}]", ""]
         lines += ["| key | default | environment variable | meaning |", "| --- | --- | --- | --- |"]
         for e in (e for e in entries if e.section == section):
             comment = e.comment.replace("|", "\\|")
             lines.append(f"| `{e.key}` | {e.default} | `{e.env}` | {comment} |")
-        for secret_section, key in secrets:
-            if secret_section == section:
-                env = f"{ENV_PREFIX}{section.upper()}__{key.upper()}"
-                lines.append(
-                    f"| `{key}` | secret | `{env}` or `{env}_FILE` | "
-                    "never in the file; set in the environment or a file, never logged |"
-                )
+        for key in (key for secret_section, key in secrets if secret_section == section):
+            env = env_name(section, key)
+            lines.append(
+                f"| `{key}` | secret | `{env}` or `{env}_FILE` | "
+                "never in the file; set in the environment or a file, never logged |"
+            )
     return "\n".join(lines) + "\n"
 
 

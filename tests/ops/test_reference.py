@@ -6,7 +6,7 @@ import dataclasses
 import re
 import shutil
 import tomllib
-from typing import get_type_hints
+from typing import Any, get_type_hints
 
 import pytest
 
@@ -109,24 +109,23 @@ def test_every_hold_and_pause_reason_the_error_table_produces_has_a_series():
 
 
 # --- configuration reference ---------------------------------------------------------------
-def settings_fields() -> list[tuple[str, str, type]]:
+def settings_fields(cls: Any = Settings, section: str = "") -> list[tuple[str, str, Any]]:
+    """``(section, key, type)`` of every setting, nested tables included."""
     out = []
-    for section in dataclasses.fields(Settings):
-        tp = get_type_hints(Settings).get(section.name)
-        if dataclasses.is_dataclass(tp):
-            hints = get_type_hints(tp)
-            out += [(section.name, f.name, hints[f.name]) for f in dataclasses.fields(tp)]
+    hints = get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        if dataclasses.is_dataclass(hints[f.name]):
+            out += settings_fields(hints[f.name], f"{section}.{f.name}" if section else f.name)
+        elif section and f.name != "url_was_set":  # url_was_set is derived at load time
+            out.append((section, f.name, hints[f.name]))
     return out
 
 
-def test_every_setting_is_in_config_toml_with_a_comment_and_every_secret_is_named_there():
+def test_every_setting_is_in_config_toml_with_a_comment_and_no_secret_is():
     text = (REPO / "config.toml").read_text()
     documented = {(e.section, e.key): e.comment for e in reference.config_entries(text)}
     for section, key, tp in settings_fields():
-        if key == "url_was_set":
-            continue  # derived at load time, not a setting
         if tp is Secret:
-            assert f"BROADCASTER_{section.upper()}__{key.upper()}" in text
             assert (section, key) not in documented, "secrets never go into config.toml"
         else:
             assert documented.get((section, key)), f"[{section}] {key}: add it with a comment"
@@ -142,6 +141,67 @@ def test_config_toml_states_the_same_defaults_as_the_code():
 def test_the_configuration_page_names_each_environment_variable_once():
     page = (REPO / "docs" / "configuration.md").read_text()
     for section, key, _ in settings_fields():
-        if key != "url_was_set":
-            env = f"`BROADCASTER_{section.upper()}__{key.upper()}`"
-            assert page.count(env) == 1, env
+        env = f"`{reference.env_name(section, key)}`"
+        assert page.count(env) == 1, env
+
+
+@dataclasses.dataclass(frozen=True)
+class _Hook:
+    token: Secret = Secret("")
+    url: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class _Silent:
+    secret: Secret = Secret("")
+
+
+@dataclasses.dataclass(frozen=True)
+class _Intake:
+    every: str = "5s"
+    hook: _Hook = dataclasses.field(default_factory=_Hook)
+    silent: _Silent = dataclasses.field(default_factory=_Silent)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Root:
+    intake: _Intake = dataclasses.field(default_factory=_Intake)
+
+
+NESTED = """\
+[intake]
+# How often.
+every = "5s"
+
+[intake.hook]
+# Where | how.
+url = ""
+
+[intake.silent]
+# Only a secret here.
+
+# Rules, first match wins.
+[[intake.rules]]
+name = "a"
+[[intake.rules]]
+name = "b"
+"""
+
+
+def test_nested_tables_arrays_of_tables_and_secret_only_tables_are_documented():
+    entries = reference.config_entries(NESTED)
+    assert [(e.section, e.key, e.env) for e in entries] == [
+        ("intake", "every", "BROADCASTER_INTAKE__EVERY"),
+        ("intake.hook", "url", "BROADCASTER_INTAKE__HOOK__URL"),
+        ("intake", "rules", "BROADCASTER_INTAKE__RULES"),
+    ]
+    assert entries[2].default == '`[{"name": "a"}, {"name": "b"}]`'
+    assert entries[2].comment == "Rules, first match wins."
+    assert reference.secret_fields(_Root) == [("intake.hook", "token"), ("intake.silent", "secret")]
+    page = reference.configuration_page(NESTED, _Root)
+    sections = [line for line in page.splitlines() if line.startswith("## ")]
+    assert sections == ["## [intake]", "## [intake.hook]", "## [intake.silent]"]
+    assert '| `url` | `""` | `BROADCASTER_INTAKE__HOOK__URL` | Where \\| how. |' in page
+    assert (
+        "`BROADCASTER_INTAKE__SILENT__SECRET` or `BROADCASTER_INTAKE__SILENT__SECRET_FILE`" in page
+    )
