@@ -42,8 +42,9 @@ USER 10001:10001
 EXPOSE 8080 9091
 # arq and aiohttp both stop cleanly on SIGTERM (running jobs are re-queued, not lost)
 STOPSIGNAL SIGTERM
-# /healthz answers on the server's port; compose.yaml gives the worker its own check on 9091
-HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
-    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=2)"]
+# healthy when /healthz answers on the configured server port or worker metrics port, so the
+# same check fits `serve` and `worker`
+HEALTHCHECK --interval=15s --timeout=5s --start-period=10s --retries=3 \
+    CMD ["python", "-m", "broadcaster.healthcheck"]
 ENTRYPOINT ["broadcaster"]
 CMD ["serve"]
