@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import re
 from typing import Any
 
 import yaml
 
 from broadcaster import reference
+from tests.conftest import REPO
 from tests.ops.monitoring import (
     PROMETHEUS_CONFIG,
     RULE_TESTS,
@@ -108,6 +110,25 @@ def test_every_dashboard_query_is_valid_promql(tmp_path):
     ]
     path = tmp_path / "dashboard_rules.yml"
     path.write_text(yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}))
+    result = promtool("check", "rules", str(path))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def documented_queries() -> list[str]:
+    """The PromQL examples of docs/metrics.md's question table."""
+    text = (REPO / "docs" / "metrics.md").read_text(encoding="utf-8")
+    table = text.split("## The questions an SRE asks", 1)[1].split("\n## ", 1)[0]
+    return [q for q in re.findall(r"`([^`]+)`", table) if "broadcaster_" in q]
+
+
+def test_the_queries_the_metrics_page_teaches_are_valid_and_use_real_metrics(tmp_path):
+    queries = documented_queries()
+    assert len(queries) >= 10
+    for query in queries:
+        assert not metric_names(query) - exposed_names(), query
+    rules = [{"record": f"docs:query_{i}", "expr": q} for i, q in enumerate(queries)]
+    path = tmp_path / "docs_rules.yml"
+    path.write_text(yaml.safe_dump({"groups": [{"name": "docs", "rules": rules}]}))
     result = promtool("check", "rules", str(path))
     assert result.returncode == 0, result.stdout + result.stderr
 
