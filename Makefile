@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
 .DEFAULT_GOAL := all
-.PHONY: all install install-dev tools demo test test-unit lint format typecheck check-assets bench run-serve run-worker run-simulator clean
+.PHONY: all install install-dev tools demo test test-unit lint format typecheck check-assets check-monitoring docs bench run-serve run-worker run-simulator clean
 
 $(VENV)/.runtime: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -51,10 +51,20 @@ format: $(VENV)/.dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-check-assets: $(VENV)/.dev tools
+check-assets: $(VENV)/.dev tools check-monitoring
 	$(BIN)/broadcaster templates check
 	$(BIN)/broadcaster segments check
+	$(BIN)/python -m broadcaster.reference --check
+
+# The alert rules, their unit tests and the Prometheus config (the test suite runs them too).
+check-monitoring: tools
 	promtool check rules monitoring/alerts.yml
+	promtool test rules monitoring/tests/alerts_test.yml
+	promtool check config monitoring/prometheus.yml
+
+# Regenerate docs/metrics.md's catalogue and docs/configuration.md from the code.
+docs: $(VENV)/.runtime
+	$(BIN)/python -m broadcaster.reference
 
 bench: $(VENV)/.dev
 	@scripts/ensure-tools redis-server

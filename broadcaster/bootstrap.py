@@ -32,6 +32,7 @@ from broadcaster.adapters.rate_limiter import Pacers
 from broadcaster.adapters.redis_connection import Redis, arq_settings, connect
 from broadcaster.adapters.segment_files import load_segments
 from broadcaster.adapters.template_files import load_catalog
+from broadcaster.adapters.template_status import TemplateStatuses
 from broadcaster.adapters.voucher_issuers import BuiltinIssuer, HttpIssuer, VoucherIssuer
 from broadcaster.adapters.voucher_store import VoucherStore
 from broadcaster.adapters.whatsapp import CloudApi
@@ -173,6 +174,7 @@ async def build_deps(
             cadence=cadence,
             cadence_store=CadenceStore(redis, keys),
             vouchers=voucher_store,
+            template_statuses=TemplateStatuses(redis, keys),
             in_flight=asyncio.Semaphore(wa.max_in_flight),
         )
         vouchers = VoucherService(

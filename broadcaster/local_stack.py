@@ -25,6 +25,7 @@ from broadcaster.clock import Clock, utc_now
 from broadcaster.config import Settings
 from broadcaster.embedded_redis import free_port
 from broadcaster.errors import ConfigError
+from broadcaster.logs import register_secrets
 from broadcaster.simulator import RunningSimulator, SimulatorConfig, run_simulator
 from broadcaster.simulator.from_catalog import approved_templates
 from broadcaster.typed_config import Secret
@@ -141,6 +142,7 @@ async def local_stack(
     config.webhook_url = f"http://127.0.0.1:{http_port}/webhooks/whatsapp"
     async with run_simulator(config) as sim:
         settings = local_settings(base, redis_url, sim, http_port, **whatsapp)
+        register_secrets(settings.secrets())
         async with build_deps(settings, redis_url, clock) as deps:
             runner = web.AppRunner(create_app(deps), access_log=None, handle_signals=False)
             await runner.setup()

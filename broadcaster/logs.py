@@ -39,7 +39,13 @@ class Scrubber:
     """Masks phone numbers and removes known secret values from strings."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self._secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+        self._secrets: list[str] = []
+        self.add(secrets)
+
+    def add(self, secrets: Iterable[str]) -> None:
+        """Remove these values too (values under 4 characters would mask ordinary text)."""
+        known = set(self._secrets) | {s for s in secrets if len(s) >= 4}
+        self._secrets = sorted(known, key=len, reverse=True)
 
     def __call__(self, text: str) -> str:
         for secret in self._secrets:
@@ -53,7 +59,7 @@ class JsonFormatter(logging.Formatter):
 
     def __init__(self, scrub: Scrubber) -> None:
         super().__init__()
-        self._scrub = scrub
+        self.scrub = scrub
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -70,7 +76,19 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return self._scrub(json.dumps(entry, default=str, ensure_ascii=False))
+        # every value before encoding (JSON escaping could hide a secret), then the whole line
+        return self.scrub(json.dumps(self._clean(entry), ensure_ascii=False))
+
+    def _clean(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.scrub(value)
+        if isinstance(value, dict):
+            return {str(k): self._clean(v) for k, v in value.items()}
+        if isinstance(value, list | tuple | set | frozenset):
+            return [self._clean(v) for v in value]
+        if value is None or isinstance(value, bool | int | float):
+            return value
+        return self.scrub(str(value))
 
 
 class ConsoleFormatter(logging.Formatter):
@@ -78,7 +96,7 @@ class ConsoleFormatter(logging.Formatter):
 
     def __init__(self, scrub: Scrubber) -> None:
         super().__init__()
-        self._scrub = scrub
+        self.scrub = scrub
 
     def format(self, record: logging.LogRecord) -> str:
         extras = " ".join(
@@ -90,7 +108,7 @@ class ConsoleFormatter(logging.Formatter):
         line = f"{stamp} {record.levelname:<7} {record.name}: {record.getMessage()} {extras}"
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
-        return self._scrub(line.rstrip())
+        return self.scrub(line.rstrip())
 
 
 def setup_logging(
@@ -111,3 +129,15 @@ def setup_logging(
     # aiohttp's access log repeats what our middleware logs; arq's per-job lines are noisy.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     logging.getLogger("arq.jobs").setLevel(logging.WARNING)
+
+
+def register_secrets(secrets: Iterable[str]) -> None:
+    """Remove ``secrets`` too from what the handlers of ``setup_logging`` write.
+
+    For secrets that become known after start-up, such as the local stack's simulator
+    credentials in ``broadcaster demo``.
+    """
+    for handler in logging.getLogger().handlers:
+        formatter = handler.formatter
+        if isinstance(formatter, JsonFormatter | ConsoleFormatter):
+            formatter.scrub.add(secrets)

@@ -112,6 +112,9 @@ class Renderer:
             params(tuple(b.param for b in template.buttons)),
         )
 
+    def templates(self) -> list[MessageTemplate]:
+        return self._catalog.all()
+
     def template_for(self, kind: Kind, language: str) -> MessageTemplate | None:
         return self._catalog.choose(kind, language, self._default)
 

@@ -26,7 +26,7 @@ from broadcaster.clock import Clock, utc_now
 from broadcaster.config import Settings
 from broadcaster.domain.templates import Kind
 from broadcaster.errors import InputError
-from broadcaster.metrics import BUILD, INTAKE_POLLS, JOBS, WORKER_UP, render
+from broadcaster.metrics import INTAKE_POLLS, JOBS, WORKER, WORKER_UP, describe_build, render
 from broadcaster.services import holds as hold_service
 from broadcaster.services.broadcast_control import skip_remaining
 from broadcaster.services.deflection import finalize_due
@@ -223,7 +223,7 @@ def intake_crons(settings: Settings) -> list[Any]:
 
 
 async def _metrics(request: web.Request) -> web.Response:
-    body, content_type = render()
+    body, content_type = render(WORKER)
     return web.Response(body=body, headers={"Content-Type": content_type})
 
 
@@ -264,7 +264,7 @@ def create_worker(
     """An arq Worker for this deployment; ``overrides`` are for tests (burst=True...)."""
     from broadcaster import __version__
 
-    BUILD.info({"version": __version__})
+    describe_build(__version__, settings.app.commit)
     w = settings.worker
     options: dict[str, Any] = {
         "functions": [

@@ -6,6 +6,7 @@ session launched on a free port, and it is flushed before every test that uses i
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -107,3 +108,19 @@ async def api(deps: Deps, aiohttp_client: Any) -> Any:
     client = await aiohttp_client(create_app(deps))
     client.session.headers["Authorization"] = f"Bearer {BOOTSTRAP_TOKEN}"
     return client
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """For tests that call setup_logging: give the root logger its handlers back afterwards."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    quiet = {name: logging.getLogger(name).level for name in ("aiohttp.access", "arq.jobs")}
+    yield
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    for handler in handlers:
+        root.addHandler(handler)
+    root.setLevel(level)
+    for name, old in quiet.items():
+        logging.getLogger(name).setLevel(old)

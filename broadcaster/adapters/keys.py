@@ -170,6 +170,11 @@ class Keys:
         """Set while all sending is held (bad token, account restricted): reason, code, since."""
         return f"{self.prefix}:hold"
 
+    @property
+    def template_status(self) -> str:
+        """Hash "name|language code" -> what Meta last said of the template (JSON)."""
+        return f"{self.prefix}:templates:status"
+
     def budget(self) -> str:
         """Recipients messaged in the rolling 24 h window (the messaging limit)."""
         return f"{self.prefix}:budget"

@@ -16,6 +16,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 
 from broadcaster.domain.vouchers import Voucher
 from broadcaster.errors import BroadcasterError
+from broadcaster.metrics import VOUCHER_PROVIDER_REQUESTS
 from broadcaster.typed_config import Secret
 
 logger = logging.getLogger(__name__)
@@ -77,8 +78,13 @@ class HttpIssuer:
                     await response.json(content_type=None) if response.content_length != 0 else {}
                 )
                 status = response.status
-        except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
+        except TimeoutError as exc:
+            VOUCHER_PROVIDER_REQUESTS.labels("timeout").inc()
             raise _Retryable(f"voucher provider: {exc!r}") from exc
+        except (aiohttp.ClientError, ValueError) as exc:
+            VOUCHER_PROVIDER_REQUESTS.labels("error").inc()
+            raise _Retryable(f"voucher provider: {exc!r}") from exc
+        VOUCHER_PROVIDER_REQUESTS.labels("ok" if status < 400 else "error").inc()
         if status >= 500 or status == 429:
             raise _Retryable(f"voucher provider answered {status}")
         if status >= 400:

@@ -15,6 +15,8 @@ from typing import Any
 from broadcaster.domain.signatures import meta_signature_valid
 from broadcaster.errors import WebhookRejected
 
+TEMPLATE_FIELD = "message_template_status_update"
+
 
 @dataclass(frozen=True, slots=True)
 class StatusUpdate:
@@ -43,9 +45,20 @@ class InboundMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class TemplateEvent:
+    """``message_template_status_update``: a template was paused, disabled, approved..."""
+
+    name: str
+    language: str  # Meta's language code
+    event: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class WebhookBatch:
     statuses: list[StatusUpdate] = field(default_factory=list)
     messages: list[InboundMessage] = field(default_factory=list)
+    templates: list[TemplateEvent] = field(default_factory=list)
     other_fields: list[str] = field(default_factory=list)
 
 
@@ -73,10 +86,13 @@ def parse(body: bytes) -> WebhookBatch:
             value = change.get("value") if isinstance(change, dict) else None
             if not isinstance(value, dict):
                 raise WebhookRejected(400, "invalid_envelope", "changes[].value must be an object")
-            if change.get("field") != "messages":
-                batch.other_fields.append(str(change.get("field")))
-                continue
-            _read_value(value, batch)
+            kind = change.get("field")
+            if kind == "messages":
+                _read_value(value, batch)
+            elif kind == TEMPLATE_FIELD:
+                batch.templates.append(_template_event(value))
+            else:
+                batch.other_fields.append(str(kind))
     return batch
 
 
@@ -144,4 +160,18 @@ def _message(raw: Mapping[str, Any], number_id: str, names: Mapping[str, str]) -
         payload=payload,
         context_id=str((raw.get("context") or {}).get("id", "")),
         profile_name=names.get(sender, ""),
+    )
+
+
+def _template_event(value: Mapping[str, Any]) -> TemplateEvent:
+    name, event = value.get("message_template_name"), value.get("event")
+    if not isinstance(name, str) or not name or not isinstance(event, str) or not event:
+        raise WebhookRejected(
+            400, "invalid_update", "message_template_status_update needs a template name and event"
+        )
+    return TemplateEvent(
+        name=name,
+        language=str(value.get("message_template_language") or ""),
+        event=event.upper(),
+        reason=str(value.get("reason") or ""),
     )

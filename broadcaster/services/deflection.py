@@ -19,7 +19,7 @@ from broadcaster.domain.deflection import baseline_group, baseline_windows
 from broadcaster.domain.deflection_report import Inputs, build
 from broadcaster.domain.incidents import Incident
 from broadcaster.domain.templates import Kind
-from broadcaster.metrics import DEFLECTION_ESTIMATED, DEFLECTION_FINALIZED
+from broadcaster.metrics import DEFLECTION_FINALIZED
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +95,16 @@ async def finalize_due(deps: Deps) -> int:
         done += 1
         method = deflection["method"]
         DEFLECTION_FINALIZED.labels(method).inc()
-        if deflection["deflected"] is not None:
-            DEFLECTION_ESTIMATED.labels(method).set(deflection["deflected"]["estimate"])
         logger.info("deflection final", extra={"incident_id": incident.id, "method": method})
     return done
+
+
+async def recent_deflected(deps: Deps) -> float:
+    """Contacts prevented, summed over the final estimates of incidents still in retention."""
+    since = deps.clock() - deps.settings.deflection.retention
+    total = 0.0
+    for incident in await deps.incident_store.started_since(since):
+        final = await deps.inbound_records.final_deflection(incident.id)
+        if final is not None and final.get("deflected") is not None:
+            total += float(final["deflected"]["estimate"])
+    return total

@@ -29,6 +29,7 @@ from broadcaster.adapters.holds import Holds
 from broadcaster.adapters.incident_store import IncidentStore
 from broadcaster.adapters.keys import Keys
 from broadcaster.adapters.rate_limiter import Pacers
+from broadcaster.adapters.template_status import TemplateStatuses
 from broadcaster.adapters.voucher_store import VoucherStore
 from broadcaster.adapters.whatsapp import CloudApi, SendFailed, template_payload
 from broadcaster.clock import Clock, monotonic
@@ -57,6 +58,7 @@ from broadcaster.services.preparation import (
     prepare,
     run_context,
 )
+from broadcaster.services.template_health import record_template_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +83,7 @@ class SendingDeps:
     cadence: CadencePolicy
     cadence_store: CadenceStore
     vouchers: VoucherStore
+    template_statuses: TemplateStatuses
     in_flight: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(64))
 
 
@@ -298,6 +301,18 @@ class ChunkSender:
             except SendFailed as failure:
                 verdict = failure.verdict
             SEND_DURATION.observe(monotonic() - began)
+        if logger.isEnabledFor(logging.DEBUG):
+            # the log formatter masks the number (+62812****7890): findable, not callable
+            logger.debug(
+                "send attempt",
+                extra={
+                    "broadcast_id": self._broadcast.id,
+                    "index": item.index,
+                    "attempt": attempt,
+                    "to": item.customer.phone,
+                    "code": None if verdict is None else verdict.code,
+                },
+            )
         decision = decide(
             verdict,
             attempt,
@@ -306,10 +321,10 @@ class ChunkSender:
             deps.settings.broadcast.max_attempts,
         )
         if verdict is not None:
-            await self._react(verdict, number)
+            await self._react(verdict, number, item.payload)
         await self._writer.add(Result(item.index, attempt, decision, verdict, item.price))
 
-    async def _react(self, verdict: Verdict, number: str) -> None:
+    async def _react(self, verdict: Verdict, number: str, payload: dict[str, Any]) -> None:
         """Side effects beyond this recipient: slow the number down, pause, hold."""
         deps = self._deps
         if verdict.code in (130429, 131056):
@@ -321,6 +336,7 @@ class ChunkSender:
         elif verdict.action is Action.PAUSE_BROADCAST:
             self._stop = "paused"
             reason = f"{verdict.reason} ({verdict.code})"
+            await record_template_refusal(deps.template_statuses, verdict, payload, deps.clock())
             await deps.broadcasts.set_status(self._broadcast.id, BroadcastStatus.PAUSED, reason)
             logger.error(
                 "broadcast paused", extra={"broadcast_id": self._broadcast.id, "reason": reason}

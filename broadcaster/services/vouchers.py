@@ -27,7 +27,7 @@ from broadcaster.domain.incidents import Incident, Status
 from broadcaster.domain.templates import Kind
 from broadcaster.domain.timefmt import format_rfc3339
 from broadcaster.domain.vouchers import Voucher, VoucherStatus, voucher_code
-from broadcaster.metrics import VOUCHER_PROVIDER_FAILURES, VOUCHER_VALUE, VOUCHERS_ISSUED
+from broadcaster.metrics import VOUCHER_VALUE, VOUCHERS_ISSUED
 from broadcaster.ports import JobQueue
 from broadcaster.services.planning import Planner
 
@@ -99,7 +99,6 @@ class VoucherService:
             try:
                 reference = await self.issuer.issue(voucher)
             except ProviderUnavailable:
-                VOUCHER_PROVIDER_FAILURES.inc()
                 still += 1
                 continue
             issued = dataclasses.replace(
@@ -152,12 +151,11 @@ class VoucherService:
         if outcome != "new":
             return outcome
         VOUCHERS_ISSUED.labels(customer.tier or "none").inc()
-        VOUCHER_VALUE.labels(granted.currency).inc(float(granted.value))
+        VOUCHER_VALUE.labels(customer.tier or "none", granted.currency).inc(float(granted.value))
         if http:
             try:
                 reference = await self.issuer.issue(voucher)
             except ProviderUnavailable:
-                VOUCHER_PROVIDER_FAILURES.inc()
                 return "pending"
             issued = dataclasses.replace(
                 voucher, status=VoucherStatus.ISSUED, provider_ref=reference

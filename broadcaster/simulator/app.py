@@ -44,6 +44,7 @@ def build_app(simulator: Simulator) -> web.Application:
     app.router.add_post("/_sim/faults", control_set_faults)
     app.router.add_post("/_sim/inbound", control_inbound)
     app.router.add_post("/_sim/token", control_token)
+    app.router.add_post("/_sim/templates/status", control_template_status)
     app.router.add_post("/_sim/reset", control_reset)
     app.router.add_route("*", f"/{_VERSION}/{{tail:.*}}", unknown_path)
     return app
@@ -183,3 +184,17 @@ async def control_token(request: web.Request) -> web.Response:
 async def control_reset(request: web.Request) -> web.Response:
     request.app[SIMULATOR].reset()
     return web.json_response({"ok": True})
+
+
+async def control_template_status(request: web.Request) -> web.Response:
+    fields = await _json_object(request)
+    try:
+        name, language, status = (str(fields[k]) for k in ("name", "language", "status"))
+        posted = await request.app[SIMULATOR].set_template_status(
+            name, language, status, str(fields.get("reason", "NONE"))
+        )
+    except KeyError as exc:
+        return _bad_request(f"{exc.args[0]} is required")
+    except ValueError as exc:
+        return _bad_request(str(exc))
+    return web.json_response({"ok": True, "webhook_posted": posted})

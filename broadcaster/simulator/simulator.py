@@ -36,6 +36,12 @@ if TYPE_CHECKING:
     from aiohttp import web
 
 
+# statuses Meta's message_template_status_update can announce that the simulator acts on
+TEMPLATE_EVENTS = frozenset({"APPROVED", "PAUSED", "DISABLED", "REINSTATED", "FLAGGED"})
+# a reinstated template sends again; a flagged one still sends (it is a quality warning)
+SENDABLE_AS = {"REINSTATED": "APPROVED", "FLAGGED": "APPROVED"}
+
+
 class Simulator:
     """A local WhatsApp Cloud API: validates sends, enforces limits, posts webhooks."""
 
@@ -46,6 +52,7 @@ class Simulator:
         self._config = config
         self._initial_token = config.access_token
         self._initial_faults = dataclasses.replace(config.faults)
+        self._initial_templates = config.templates
         self.ledger = Ledger()
         self._rng = random.Random(config.seed)
         self._webhooks = WebhookDispatcher(config, self.ledger, self._rng)
@@ -119,8 +126,36 @@ class Simulator:
         self._windows.clear()
         self._access.reset(self._initial_token)
         self._config.faults = dataclasses.replace(self._initial_faults)
+        self._config.templates = self._initial_templates
         self._rng.seed(self._config.seed)
         self._reset_ids()
+
+    async def set_template_status(
+        self, name: str, language: str, status: str, reason: str = "NONE"
+    ) -> bool:
+        """Meta pauses, disables or reinstates a template: sends follow the new status, and
+        a ``message_template_status_update`` webhook is posted (True if answered 2xx)."""
+        status = status.upper()
+        if status not in TEMPLATE_EVENTS:
+            raise ValueError(f"status must be one of {sorted(TEMPLATE_EVENTS)}")
+        found = [t for t in self._config.templates if (t.name, t.language) == (name, language)]
+        if not found:
+            raise ValueError(f"no template {name!r} in {language!r}")
+        self._config.templates = tuple(
+            dataclasses.replace(t, status=SENDABLE_AS.get(status, status)) if t is found[0] else t
+            for t in self._config.templates
+        )
+        value = {
+            "event": status,
+            "message_template_id": abs(hash((name, language))) % 10**15,
+            "message_template_name": name,
+            "message_template_language": language,
+            "reason": reason,
+            "message_template_category": found[0].category,
+        }
+        if self._config.webhook_url is None:
+            return False
+        return await self._webhooks.post_value(value, "message_template_status_update")
 
     async def inject_inbound(
         self,

@@ -46,11 +46,11 @@ class WebhookStats:
     inbound_posted: int = 0
 
 
-def envelope(waba_id: str, values: list[dict[str, Any]]) -> dict[str, Any]:
-    """Meta's webhook body: one entry for the WABA, one ``messages`` change per value."""
+def envelope(waba_id: str, values: list[dict[str, Any]], field: str = "messages") -> dict[str, Any]:
+    """Meta's webhook body: one entry for the WABA, one ``field`` change per value."""
     return {
         "object": "whatsapp_business_account",
-        "entry": [{"id": waba_id, "changes": [{"value": v, "field": "messages"} for v in values]}],
+        "entry": [{"id": waba_id, "changes": [{"value": v, "field": field} for v in values]}],
     }
 
 
@@ -128,12 +128,12 @@ class WebhookDispatcher:
         self._heap.clear()
         self._buffer.clear()
 
-    async def post_value(self, value: dict[str, Any]) -> bool:
-        """Post one ``changes[].value`` on its own (inbound messages); True if answered 2xx."""
+    async def post_value(self, value: dict[str, Any], field: str = "messages") -> bool:
+        """Post one ``changes[].value`` on its own (inbound, template events); True if 2xx."""
         if self._session is None:
             raise RuntimeError("the simulator app is not running: start it with run_simulator")
-        body = self._encode([value])
-        task = self._spawn(body, statuses=0, inbound=1)
+        body = self._encode([value], field)
+        task = self._spawn(body, statuses=0, inbound=int(field == "messages"))
         return await asyncio.shield(task)
 
     @contextlib.asynccontextmanager
@@ -194,8 +194,9 @@ class WebhookDispatcher:
             _ = self._spawn(self._encode(values), statuses=len(batch), inbound=0)
         self._buffer = []
 
-    def _encode(self, values: list[dict[str, Any]]) -> bytes:
-        return json.dumps(envelope(self._config.waba_id, values), separators=(",", ":")).encode()
+    def _encode(self, values: list[dict[str, Any]], field: str = "messages") -> bytes:
+        body = envelope(self._config.waba_id, values, field)
+        return json.dumps(body, separators=(",", ":")).encode()
 
     def _spawn(self, body: bytes, statuses: int, inbound: int) -> asyncio.Task[bool]:
         task = asyncio.create_task(self._deliver(body, statuses, inbound))

@@ -41,6 +41,9 @@ async def control(request: web.Request) -> web.Response:
     elif action == "resume":
         if broadcast.status is BroadcastStatus.RUNNING:
             raise Conflict(f"broadcast {broadcast.id} is already running")
+        # the commander says the template is fixed: forget what our sends recorded of it
+        names = {t.name for t in deps.renderer.templates() if t.kind is broadcast.kind}
+        await deps.sending.template_statuses.clear_from_sends(names)
         await deps.broadcasts.set_status(broadcast.id, BroadcastStatus.RUNNING, bump=True)
         await deps.planner.queue_chunks(await deps.broadcasts.get(broadcast.id))
     else:

@@ -9,7 +9,7 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from broadcaster import __version__
-from broadcaster.metrics import render
+from broadcaster.metrics import REDIS_UP, SERVER, describe_build, render
 from broadcaster.services import gauges
 from broadcaster.web.keys import DEPS
 
@@ -35,9 +35,15 @@ async def readyz(request: web.Request) -> web.Response:
 
 @routes.get("/metrics")
 async def metrics(request: web.Request) -> web.Response:
+    """Process metrics plus the shared-state gauges, refreshed from Redis for this scrape."""
+    deps = request.app[DEPS]
+    describe_build(__version__, deps.settings.app.commit)
     try:
-        await asyncio.wait_for(gauges.refresh(request.app[DEPS]), timeout=5)
+        await asyncio.wait_for(gauges.refresh(deps), timeout=5)
     except (RedisError, OSError, TimeoutError):
+        REDIS_UP.set(0)
         logger.warning("state gauges not refreshed: Redis unavailable")
-    body, content_type = render()
+    else:
+        REDIS_UP.set(1)
+    body, content_type = render(SERVER)
     return web.Response(body=body, headers={"Content-Type": content_type})

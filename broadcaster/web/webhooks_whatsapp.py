@@ -19,6 +19,7 @@ from broadcaster.metrics import WEBHOOK_EVENTS, WEBHOOK_INTAKE_LAG, WEBHOOK_SIGN
 from broadcaster.services.delivery_times import record_delivery_times
 from broadcaster.services.inbound import accept_inbound
 from broadcaster.services.statuses import apply_statuses
+from broadcaster.services.template_health import record_template_events
 from broadcaster.web.bodies import read_body
 from broadcaster.web.keys import DEPS
 
@@ -62,6 +63,9 @@ async def receive(request: web.Request) -> web.Response:
     WEBHOOK_EVENTS.labels(SOURCE, "duplicate").inc(report.ignored)
     WEBHOOK_EVENTS.labels(SOURCE, "ignored").inc(report.unmatched + len(batch.other_fields))
     await record_delivery_times(deps.deliveries, batch.statuses)
+    if batch.templates:
+        await record_template_events(deps.sending.template_statuses, batch.templates, deps.clock())
+        WEBHOOK_EVENTS.labels(SOURCE, "template").inc(len(batch.templates))
     if batch.messages:
         received_ms = int(now * 1000)
         await accept_inbound(deps.redis, deps.keys, deps.queue, batch.messages, received_ms)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+from typing import Any
+
+from prometheus_client.parser import text_string_to_metric_families
 
 from broadcaster.simulator import SimulatorConfig
 from tests.e2e.harness import LocalStack, running_stack, sample_customers
@@ -19,6 +23,19 @@ async def notice_id(stack: LocalStack, incident_id: str) -> str:
 
     broadcast_id: str = await stack.wait_for(planned)
     return broadcast_id
+
+
+async def reaching(
+    stack: LocalStack, broadcast: str, status: str, limit: float = 60
+) -> dict[str, Any]:
+    """The broadcast's view once its status is ``status``."""
+
+    async def reached() -> dict[str, Any] | None:
+        view: dict[str, Any] = await stack.call("GET", f"/api/v1/broadcasts/{broadcast}")
+        return view if view["status"] == status else None
+
+    found: dict[str, Any] = await stack.wait_for(reached, limit)
+    return found
 
 
 async def test_pause_stops_sending_and_resume_finishes_the_job(settings, redis_url):
@@ -49,11 +66,7 @@ async def test_pause_stops_sending_and_resume_finishes_the_job(settings, redis_u
         resumed = await stack.call("POST", f"/api/v1/broadcasts/{broadcast}/resume")
         assert resumed["status"] == "running"
 
-        async def done():
-            view = await stack.call("GET", f"/api/v1/broadcasts/{broadcast}")
-            return view if view["status"] == "done" else None
-
-        view = await stack.wait_for(done, limit=120)
+        view = await reaching(stack, broadcast, "done", limit=120)
         assert view["progress"]["sent"] == view["recipients"]
         assert len(sim.accepted) == len({m.to for m in sim.accepted}) == view["recipients"]
 
@@ -130,3 +143,76 @@ async def test_the_messaging_limit_serves_the_highest_tiers_and_holds_the_rest(s
     assert view["status"] == "running"
     assert "broadcaster_messaging_limit_remaining 0.0" in metrics
     assert f"broadcaster_messages_waiting_budget {float(view['recipients'] - 150)}" in metrics
+
+
+async def template_gauges(stack: LocalStack) -> dict[tuple[str, str], float]:
+    async with stack.session.get(stack.api_url + "/metrics") as response:
+        text = await response.text()
+    return {
+        (s.labels["kind"], s.labels["language"]): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == "broadcaster_template_paused"
+    }
+
+
+async def test_a_template_meta_pauses_pauses_its_broadcast_until_a_commander_resumes(
+    settings, redis_url
+):
+    config = SimulatorConfig(pair_interval_s=0, messages_per_second=0)
+    async with running_stack(
+        settings, redis_url, config, sample_customers(120), messages_per_second=200.0
+    ) as stack:
+        sim = stack.sim.simulator
+        stack.start_worker()
+        # Meta pauses the Indonesian notice (quality): its webhook reaches us first
+        assert await sim.set_template_status("outage_notice", "id", "PAUSED", "LOW_QUALITY")
+        assert (await template_gauges(stack))[("notice", "id")] == 1
+        assert (await template_gauges(stack))[("notice", "en")] == 0
+
+        incident = await stack.call(
+            "POST", "/api/v1/incidents", {"title": "Outage", "segments": ["fiber"]}
+        )
+        broadcast = await notice_id(stack, incident["id"])
+
+        view = await reaching(stack, broadcast, "paused")
+        assert view["reason"] == "template_paused (132015)"
+        # Meta reinstates it: the gauge clears, the commander resumes, everyone is told once
+        assert await sim.set_template_status("outage_notice", "id", "REINSTATED")
+        assert (await template_gauges(stack))[("notice", "id")] == 0
+        await stack.call("POST", f"/api/v1/broadcasts/{broadcast}/resume")
+
+        finished = await reaching(stack, broadcast, "done")
+        assert finished["progress"]["sent"] == finished["recipients"]
+        assert len(sim.accepted) == len({m.to for m in sim.accepted}) == finished["recipients"]
+
+
+async def test_a_refusal_seen_only_on_send_is_recorded_and_cleared_by_resume(settings, redis_url):
+    config = SimulatorConfig(pair_interval_s=0, messages_per_second=0)
+    async with running_stack(
+        settings, redis_url, config, sample_customers(120), messages_per_second=200.0
+    ) as stack:
+        sim = stack.sim.simulator
+        approved = sim.config.templates
+        # disabled without a webhook (not subscribed): only our sends find out
+        sim.config.templates = tuple(
+            dataclasses.replace(t, status="DISABLED") if t.name == "outage_notice" else t
+            for t in approved
+        )
+        stack.start_worker()
+        incident = await stack.call(
+            "POST", "/api/v1/incidents", {"title": "Outage", "segments": ["fiber"]}
+        )
+        broadcast = await notice_id(stack, incident["id"])
+
+        assert (await reaching(stack, broadcast, "paused"))[
+            "reason"
+        ] == "template_disabled (132016)"
+        gauges = await template_gauges(stack)
+        assert 1 in {gauges[("notice", "id")], gauges[("notice", "en")]}
+        assert gauges[("update", "id")] == 0
+
+        sim.config.templates = approved  # a new approved template: the commander resumes
+        await stack.call("POST", f"/api/v1/broadcasts/{broadcast}/resume")
+        gauges = await template_gauges(stack)
+        assert gauges[("notice", "id")] == gauges[("notice", "en")] == 0

@@ -155,3 +155,35 @@ async def test_inbound_messages_are_queued_once(api, deps):
         assert (await api.post("/webhooks/whatsapp", data=body, headers=signed(body))).status == 200
     queued = await deps.arq.queued_jobs(queue_name=deps.settings.redis.queue_name)
     assert [j.function for j in queued] == ["handle_inbound"]
+
+
+def template_event(**value: Any) -> bytes:
+    change = {"field": "message_template_status_update", "value": value}
+    body = {"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [change]}]}
+    return json.dumps(body).encode()
+
+
+async def test_template_status_updates_are_kept_and_a_malformed_one_changes_nothing(api, deps):
+    statuses = deps.sending.template_statuses
+    nameless = template_event(event="PAUSED", message_template_language="id")
+    response = await api.post("/webhooks/whatsapp", data=nameless, headers=signed(nameless))
+    assert response.status == 400
+    assert await statuses.all() == []
+
+    paused = template_event(
+        event="PAUSED",
+        message_template_id=1,
+        message_template_name="outage_notice",
+        message_template_language="id",
+        reason="LOW_QUALITY",
+    )
+    response = await api.post("/webhooks/whatsapp", data=paused, headers=signed(paused))
+    assert response.status == 200
+    [kept] = await statuses.all()
+    assert (kept.name, kept.code, kept.event, kept.blocked) == (
+        "outage_notice",
+        "id",
+        "PAUSED",
+        True,
+    )
+    assert (kept.reason, kept.source) == ("LOW_QUALITY", "webhook")
