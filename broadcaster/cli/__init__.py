@@ -9,7 +9,7 @@ Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], Non
 
 
 def commands() -> list[Register]:
-    from broadcaster.cli import commander, demo, processes, templates, tokens
+    from broadcaster.cli import commander, demo, processes, templates, tokens, vouchers
 
     return [
         processes.register,
@@ -17,4 +17,5 @@ def commands() -> list[Register]:
         commander.register,
         templates.register,
         tokens.register,
+        vouchers.register,
     ]

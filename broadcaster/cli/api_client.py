@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
+from typing import Any, BinaryIO
 
 import aiohttp
 
@@ -24,27 +24,58 @@ async def call(
     settings: Settings, method: str, path: str, body: dict[str, Any] | None = None
 ) -> Any:
     """One API request; 4xx -> InputError (exit 2), unreachable or 5xx -> BroadcasterError."""
-    headers = {"Authorization": f"Bearer {api_token(settings)}"}
+    headers = _headers(settings)
     if method == "POST":
         headers["Idempotency-Key"] = uuid.uuid4().hex
-    url = api_base(settings) + path
     try:
         async with (
             aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session,
-            session.request(method, url, json=body, headers=headers) as response,
+            session.request(method, api_base(settings) + path, json=body, headers=headers) as r,
         ):
-            text = await response.text()
-            status = response.status
+            text = await r.text()
+            status = r.status
     except aiohttp.ClientError as exc:
         raise BroadcasterError(f"cannot reach the API at {api_base(settings)}: {exc}") from exc
     try:
         data = json.loads(text) if text else {}
     except ValueError:
         data = {"error": {"message": text[:200]}}
-    if status >= 400:
-        error = data.get("error", {}) if isinstance(data, dict) else {}
-        message = f"{status}: {error.get('message', 'request failed')}"
-        if status >= 500:
-            raise BroadcasterError(message)
-        raise InputError(message, error.get("details") or [])
+    _raise_for(status, data)
     return data
+
+
+async def download(settings: Settings, path: str, sink: BinaryIO) -> int:
+    """GET ``path`` into ``sink`` as it arrives (large exports); returns the bytes written."""
+    written = 0
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(sock_read=60)) as session,
+            session.get(api_base(settings) + path, headers=_headers(settings)) as response,
+        ):
+            if response.status >= 400:
+                text = await response.text()
+                try:
+                    data = json.loads(text)
+                except ValueError:
+                    data = {"error": {"message": text[:200]}}
+                _raise_for(response.status, data)
+            async for block in response.content.iter_chunked(1 << 16):
+                sink.write(block)
+                written += len(block)
+    except aiohttp.ClientError as exc:
+        raise BroadcasterError(f"cannot reach the API at {api_base(settings)}: {exc}") from exc
+    return written
+
+
+def _headers(settings: Settings) -> dict[str, str]:
+    return {"Authorization": f"Bearer {api_token(settings)}"}
+
+
+def _raise_for(status: int, data: Any) -> None:
+    if status < 400:
+        return
+    error = data.get("error", {}) if isinstance(data, dict) else {}
+    message = f"{status}: {error.get('message', 'request failed')}"
+    if status >= 500:
+        raise BroadcasterError(message)
+    raise InputError(message, error.get("details") or [])

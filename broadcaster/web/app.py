@@ -22,6 +22,7 @@ from broadcaster.web import (
     api_broadcasts,
     api_contacts,
     api_incidents,
+    api_vouchers,
     openapi,
     ops,
     webhooks_intake,
@@ -88,4 +89,5 @@ def create_app(deps: Deps) -> web.Application:
     app.router.add_routes(api_broadcasts.routes)
     app.router.add_routes(openapi.routes)
     app.router.add_routes(api_contacts.routes)
+    app.router.add_routes(api_vouchers.routes)
     return app

@@ -185,6 +185,36 @@ def _paths() -> dict[str, Any]:
                 },
             }
         },
+        "/api/v1/incidents/{id}/vouchers": {
+            "get": {
+                **_api(
+                    "the incident's voucher ledger for finance (commander role)",
+                    {},
+                    params=[
+                        _ID,
+                        {
+                            "name": "format",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string", "enum": ["csv", "jsonl"]},
+                        },
+                    ],
+                ),
+                "responses": {
+                    "200": {
+                        "description": "one row per voucher: incident_id, customer_id, code, "
+                        "value, currency, tier, reason, status (issued, pending), issued_at, "
+                        "expires, provider_ref, message (the voucher message's state, or "
+                        "not_sent)",
+                        "content": {
+                            "text/csv": {"schema": {"type": "string"}},
+                            "application/x-ndjson": {"schema": {"type": "string"}},
+                        },
+                    },
+                    **_errors(400, 401, 403, 404),
+                },
+            }
+        },
         "/api/v1/contacts": {
             "post": _api(
                 "contacts from other channels (call centre, helpdesk, e-mail, chat)",

@@ -6,19 +6,25 @@ shortened in the settings and the wall clock is a settable one where hours must 
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import csv
 import dataclasses
+import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
 
+from broadcaster.cli import vouchers as cli_vouchers
 from broadcaster.config import Settings
 from broadcaster.domain.cadence import honest_eta
 from broadcaster.domain.timefmt import format_rfc3339
 from broadcaster.embedded_redis import free_port
+from broadcaster.errors import InputError
 from broadcaster.localization import format_local
 from broadcaster.policies import cadence_policy
 from broadcaster.simulator import SimulatorConfig
@@ -161,7 +167,7 @@ def voucher_value(tier: str) -> str:
 
 
 async def test_resolution_gives_everyone_affected_one_voucher_of_the_right_value(
-    settings, redis_url
+    settings, redis_url, tmp_path
 ):
     clock = SettableClock()
     customers = sample_customers(600)
@@ -177,6 +183,7 @@ async def test_resolution_gives_everyone_affected_one_voucher_of_the_right_value
         again = await stack.deps.vouchers.issue_for_incident(incident["id"])
         await asyncio.sleep(1)
         final = await stack.report(incident["id"])
+        exported = await export_vouchers(stack, incident["id"], tmp_path)
     tier = {c.wa_id: c.tier for c in customers}
     affected = {m.to for m in sent(stack, "outage_notice")}
     held = report["audience"]["holdout"]
@@ -195,6 +202,14 @@ async def test_resolution_gives_everyone_affected_one_voucher_of_the_right_value
     assert final["vouchers"]["issued"] == len(vouchers)
     assert final["vouchers"]["delivered"] == final["messages"]["voucher"]["delivered"]
     assert final["eta"]["kept"] == "none"
+    # finance's export: the ledger, one row per voucher, with what became of its message
+    by_code = {row["code"]: row for row in exported}
+    assert set(by_code) == set(codes)
+    for message in vouchers:
+        row = by_code[message.params[2]]
+        assert (row["status"], row["currency"]) == ("issued", "IDR")
+        assert row["message"] in ("accepted", "sent", "delivered", "read")
+        assert row["tier"] == tier[message.to]
 
 
 @pytest.mark.slow
@@ -328,3 +343,31 @@ async def test_follow_up_is_sent_and_its_answers_recorded(settings, redis_url):
     assert summary["csat"]["average"] == 5
     assert cases[0]["incident_id"] == incident["id"]
     assert cases[0]["phone"] == "+" + down.to
+
+
+async def export_vouchers(stack: LocalStack, incident_id: str, where: Path) -> list[dict[str, str]]:
+    """``broadcaster vouchers export`` to a file, plus its refusals of bad requests."""
+    target = where / "vouchers.csv"
+    args = argparse.Namespace(id=incident_id, format="csv", output=target)
+    assert await asyncio.to_thread(cli_vouchers._export, args, stack.settings) == 0
+    unknown = argparse.Namespace(id="INC-404", format="csv", output=where / "none.csv")
+    with pytest.raises(InputError, match="404"):
+        await asyncio.to_thread(cli_vouchers._export, unknown, stack.settings)
+    left = await asyncio.to_thread(lambda: sorted(p.name for p in where.iterdir()))
+    assert left == ["vouchers.csv"], "a refused export leaves no file behind"
+    async with stack.session.get(
+        f"{stack.api_url}/api/v1/incidents/{incident_id}/vouchers?format=xlsx"
+    ) as response:
+        assert response.status == 400
+    async with stack.session.get(
+        f"{stack.api_url}/api/v1/incidents/{incident_id}/vouchers?format=jsonl"
+    ) as response:
+        lines = [json.loads(line) for line in (await response.text()).splitlines()]
+    rows = await asyncio.to_thread(read_csv, target)
+    assert sorted(r["code"] for r in rows) == sorted(line["code"] for line in lines)
+    return rows
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as rows:
+        return list(csv.DictReader(rows))
