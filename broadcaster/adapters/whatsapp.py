@@ -130,7 +130,8 @@ class CloudApi:
         if status == 200:
             return _accepted(raw)
         code, message = _graph_error(raw)
-        raise SendFailed(classify(code, status), f"HTTP {status} ({code}) {message}", status)
+        verdict = classify(code, status)
+        raise SendFailed(verdict, f"HTTP {status} ({code}) {message}", status)
 
     async def get(self, path: str, params: Mapping[str, str] | None = None) -> dict[str, Any]:
         """A read-only Graph GET, retried briefly on transient failures."""
@@ -160,8 +161,9 @@ class CloudApi:
                 return data
             raise PermanentSendError(f"GET {url}: unexpected body")
         code, message = _graph_error(raw)
-        error = TransientSendError if status >= 500 or code in (1, 2, 4) else PermanentSendError
-        raise error(f"GET {url}: HTTP {status} ({code}) {message}", code, status)
+        transient = status >= 500 or code in (1, 2, 4)
+        error = TransientSendError if transient else PermanentSendError
+        raise error(f"GET {url}: HTTP {status} ({code}) {message}", code or 0, status)
 
     async def message_templates(self, waba_id: str) -> list[dict[str, Any]]:
         """Every template of the account (all pages)."""
@@ -197,12 +199,13 @@ def _accepted(raw: bytes) -> Accepted:
         raise SendFailed(classify_transport(written=True), "200 without a message id") from exc
 
 
-def _graph_error(raw: bytes) -> tuple[int, str]:
+def _graph_error(raw: bytes) -> tuple[int | None, str]:
+    """The Graph error code and message; code None when the body is not a Graph error."""
     try:
         error = json.loads(raw)["error"]
-        return int(error.get("code", 0)), str(error.get("message", ""))[:200]
+        return int(error["code"]), str(error.get("message", ""))[:200]
     except (ValueError, KeyError, TypeError):
-        return 0, raw[:200].decode(errors="replace")
+        return None, raw[:200].decode(errors="replace")
 
 
 async def close_quietly(session: aiohttp.ClientSession) -> None:

@@ -48,8 +48,10 @@ _RETRY = {130429: ("throughput", 1), 131000: ("unknown_error", 2), 131016: ("una
 _RETRY |= {1: ("unknown_error", 2), 2: ("unavailable", 2)}
 
 
-def classify(code: int, http_status: int) -> Verdict:
-    """Classify a synchronous Graph error answer (the HTTP response carried an error body)."""
+def classify(code: int | None, http_status: int) -> Verdict:
+    """Classify a synchronous error answer; ``code`` is None when there was no Graph body."""
+    if code is None or (code == 0 and http_status != 401):
+        return _without_graph_code(http_status)
     if code in _ACCOUNT or 200 <= code <= 299:
         return Verdict(Action.PAUSE_ACCOUNT, code, _ACCOUNT.get(code, "permission"))
     if code in _NUMBER:
@@ -68,6 +70,17 @@ def classify(code: int, http_status: int) -> Verdict:
         # Meta may have accepted the message before failing: never resend blindly
         return Verdict(Action.UNKNOWN, code, "server_error")
     return Verdict(Action.FAIL, code, "client_error")
+
+
+def _without_graph_code(http_status: int) -> Verdict:
+    """A proxy or load balancer answered, not the Graph API: judge by the HTTP status."""
+    if http_status >= 500:
+        return Verdict(Action.UNKNOWN, 0, "server_error")
+    if http_status == 401:
+        return Verdict(Action.PAUSE_ACCOUNT, 0, "token")
+    if http_status == 429:
+        return Verdict(Action.RETRY, 0, "throughput", timedelta(seconds=1))
+    return Verdict(Action.FAIL, 0, "client_error")
 
 
 def classify_transport(written: bool) -> Verdict:
