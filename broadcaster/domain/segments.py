@@ -81,6 +81,47 @@ def matches(rule: Rule, attributes: Mapping[str, str]) -> bool:
     raise TypeError(f"not a rule: {rule!r}")  # pragma: no cover - exhaustive over Rule
 
 
+def attributes_of(rule: Rule) -> frozenset[str]:
+    """Every attribute ``rule`` reads."""
+    match rule:
+        case Equals(attribute, _) | Prefix(attribute, _):
+            return frozenset({attribute})
+        case AllOf(rules) | AnyOf(rules):
+            return frozenset().union(*(attributes_of(r) for r in rules))
+        case Not(inner):
+            return attributes_of(inner)
+    raise TypeError(f"not a rule: {rule!r}")  # pragma: no cover - exhaustive over Rule
+
+
+def describe(rule: Rule) -> str:
+    """A one-line reading of ``rule`` for people: ``service = fiber and region in [a, b]``."""
+    match rule:
+        case Equals(attribute, (value,)):
+            return f"{attribute} = {value}"
+        case Equals(attribute, values):
+            return f"{attribute} in [{', '.join(values)}]"
+        case Prefix(attribute, prefixes):
+            return " or ".join(f"{attribute} starts with {p}" for p in prefixes)
+        case AllOf(()):
+            return "everyone"
+        case AllOf(rules):
+            return " and ".join(_grouped(r) for r in rules)
+        case AnyOf(rules):
+            return " or ".join(_grouped(r) for r in rules)
+        case Not(inner):
+            return f"not {_grouped(inner)}"
+    raise TypeError(f"not a rule: {rule!r}")  # pragma: no cover - exhaustive over Rule
+
+
+def _grouped(rule: Rule) -> str:
+    text = describe(rule)
+    if isinstance(rule, AnyOf | AllOf) and len(rule.rules) > 1:
+        return f"({text})"
+    if isinstance(rule, Prefix) and len(rule.prefixes) > 1:
+        return f"({text})"
+    return text
+
+
 def union(rules: list[Rule]) -> Rule:
     """Customers selected by any of ``rules`` (an incident naming several segments)."""
     return rules[0] if len(rules) == 1 else AnyOf(tuple(rules))
