@@ -9,11 +9,12 @@ Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], Non
 
 
 def commands() -> list[Register]:
-    from broadcaster.cli import commander, processes, templates, tokens
+    from broadcaster.cli import commander, customers, processes, templates, tokens
 
     return [
         processes.register,
         commander.register,
         templates.register,
         tokens.register,
+        customers.register,
     ]
