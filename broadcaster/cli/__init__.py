@@ -9,7 +9,15 @@ Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], Non
 
 
 def commands() -> list[Register]:
-    from broadcaster.cli import commander, customers, processes, templates, tokens
+    from broadcaster.cli import (
+        audience,
+        commander,
+        customers,
+        processes,
+        segments,
+        templates,
+        tokens,
+    )
 
     return [
         processes.register,
@@ -17,4 +25,6 @@ def commands() -> list[Register]:
         templates.register,
         tokens.register,
         customers.register,
+        segments.register,
+        audience.register,
     ]

@@ -7,8 +7,10 @@ the same tree on one customer's attributes, so the two can be checked against ea
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+
+from broadcaster.errors import InputError
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +64,15 @@ class Segment:
             if labels.get(label)
         )
         return AllOf((self.rule, *scoped)) if scoped else self.rule
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "rule": describe(self.rule),
+            "attributes": sorted(attributes_of(self.rule)),
+            "from_labels": dict(self.from_labels),
+        }
 
 
 def matches(rule: Rule, attributes: Mapping[str, str]) -> bool:
@@ -120,6 +131,17 @@ def _grouped(rule: Rule) -> str:
     if isinstance(rule, Prefix) and len(rule.prefixes) > 1:
         return f"({text})"
     return text
+
+
+def parse_labels(pairs: Iterable[str] | None) -> dict[str, str]:
+    """``["region=bdg", "site=BDG-01"]`` -> labels, as an alert would carry them."""
+    out = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise InputError(f"label: expected key=value, got {pair!r}")
+        out[key] = value
+    return out
 
 
 def union(rules: list[Rule]) -> Rule:

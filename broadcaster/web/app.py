@@ -17,7 +17,7 @@ from broadcaster.adapters.token_store import Role, TokenStore
 from broadcaster.bootstrap import Deps
 from broadcaster.logs import request_id
 from broadcaster.metrics import HTTP_DURATION, HTTP_REQUESTS
-from broadcaster.web import api_broadcasts, api_incidents, ops, webhooks_whatsapp
+from broadcaster.web import api_broadcasts, api_customers, api_incidents, ops, webhooks_whatsapp
 from broadcaster.web.auth import PRINCIPAL, authenticate, require
 from broadcaster.web.errors import error_middleware
 from broadcaster.web.idempotency import idempotency_middleware
@@ -74,4 +74,5 @@ def create_app(deps: Deps) -> web.Application:
     app.router.add_routes(webhooks_whatsapp.routes)
     app.router.add_routes(api_incidents.routes)
     app.router.add_routes(api_broadcasts.routes)
+    app.router.add_routes(api_customers.routes)
     return app

@@ -17,7 +17,9 @@ from broadcaster.domain.segments import (
     attributes_of,
     describe,
     matches,
+    parse_labels,
 )
+from broadcaster.errors import InputError
 
 FULL = """
 name = "jabodetabek-fiber"
@@ -27,7 +29,10 @@ service = "fiber"
 region = ["jkt-selatan", "jkt-timur"]
 site = { prefix = ["JKT-", "BKS-"] }
 plan = { not = ["staff", "test"] }
-any_of = [{ tier = { equals = "platinum" } }, { language = { prefix = "en", not = { prefix = "en-G" } } }]
+any_of = [
+  { tier = { equals = "platinum" } },
+  { language = { prefix = "en", not = { prefix = "en-G" } } },
+]
 not = { city = { in = ["depok"] } }
 all_of = [{ segment = "consumer" }]
 [from_labels]
@@ -230,11 +235,34 @@ def test_rules_read_as_one_line():
     assert segment is not None
     assert describe(segment.rule) == (
         "segment = consumer and (tier = platinum or (not language starts with en-G and "
-        "language starts with en)) and not city = depok and not plan in [staff, test] and region in "
-        "[jkt-selatan, jkt-timur] and service = fiber and (site starts with JKT- or site "
-        "starts with BKS-)"
+        "language starts with en)) and not city = depok and not plan in [staff, test] and "
+        "region in [jkt-selatan, jkt-timur] and service = fiber and (site starts with JKT- or "
+        "site starts with BKS-)"
     )
     assert describe(EVERYONE) == "everyone"
     assert describe(Not(AnyOf((Equals("a", ("1",)), Equals("b", ("2",)))))) == (
         "not (a = 1 or b = 2)"
     )
+
+
+def test_a_segment_describes_itself_for_the_api():
+    segment, _ = load(
+        'name = "x"\ndescription = "d"\n[match]\nservice = "fiber"\n'
+        '[from_labels]\nregion = "region"'
+    )
+    assert segment is not None
+    assert segment.to_dict() == {
+        "name": "x",
+        "description": "d",
+        "rule": "service = fiber",
+        "attributes": ["service"],
+        "from_labels": {"region": "region"},
+    }
+
+
+def test_labels_come_as_key_value_pairs():
+    assert parse_labels(["region=bdg", "note=a=b"]) == {"region": "bdg", "note": "a=b"}
+    assert parse_labels(None) == {}
+    for bad in ("region", "=bdg"):
+        with pytest.raises(InputError, match="label: expected key=value"):
+            parse_labels([bad])
