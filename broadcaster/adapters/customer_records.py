@@ -15,6 +15,8 @@ Why a string and not a hash per customer: 235 against 330 bytes of Redis memory 
 
 from __future__ import annotations
 
+import struct
+
 from broadcaster.adapters.keys import lookup_bucket
 from broadcaster.domain.customers import Customer, IndexPolicy, calling_code
 
@@ -23,6 +25,12 @@ UNINDEXED = "~"
 
 
 def encode(customer: Customer, policy: IndexPolicy) -> str:
+    return _encode(customer, policy)[0]
+
+
+def _encode(customer: Customer, policy: IndexPolicy) -> tuple[str, list[str]]:
+    """The record and its index entries (``attribute US value``), in one pass."""
+    code = calling_code(customer.phone)
     parts = [
         customer.customer_id,
         customer.phone,
@@ -31,20 +39,62 @@ def encode(customer: Customer, policy: IndexPolicy) -> str:
         customer.language,
         customer.timezone,
         customer.tier,
-        calling_code(customer.phone),
+        code,
     ]
+    entries = [f"tier{SEPARATOR}{customer.tier}", f"language{SEPARATOR}{customer.language}"]
+    if code:
+        entries.append(f"cc{SEPARATOR}{code}")
     attributes = customer.attributes
     for name in sorted(attributes):
-        parts.append(name if policy.indexes(name) else UNINDEXED + name)
-        parts.append(attributes[name])
-    return SEPARATOR.join(parts)
+        value = attributes[name]
+        if policy.indexes(name):
+            parts += (name, value)
+            if value:
+                entries.append(f"{name}{SEPARATOR}{value}")
+        else:
+            parts += (UNINDEXED + name, value)
+    return SEPARATOR.join(parts), entries
 
 
-def encode_item(customer: Customer, policy: IndexPolicy) -> str:
-    """What ``customers.lua`` upserts: the id's and the phone's lookup buckets, then the
-    record (hashing here, in the importer's process, spares Redis's single thread)."""
-    record = encode(customer, policy)
-    return lookup_bucket(customer.customer_id) + lookup_bucket(customer.phone) + record
+class UpsertBatch:
+    """The arguments of one ``customers.lua`` upsert: each customer as an item, plus one table
+    of the index entries the batch names, so the script finds a new customer's bitmaps by
+    number instead of parsing its record (a third of its work per customer).
+
+    Item layout: 4 hex chars lookup bucket of the id, 4 of the phone, the number of index
+    entries (2 bytes), each entry's number in the table (2 bytes each), then the record.
+    """
+
+    MAX_ENTRIES = 65_000
+
+    def __init__(self, policy: IndexPolicy) -> None:
+        self._policy = policy
+        self._numbers: dict[str, int] = {}
+        self.items: list[bytes] = []
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @property
+    def full(self) -> bool:
+        """Entry numbers are two bytes: start a new batch before they run out."""
+        return len(self._numbers) >= self.MAX_ENTRIES
+
+    def add(self, customer: Customer) -> None:
+        record, entries = _encode(customer, self._policy)
+        numbers = self._numbers
+        for entry in entries:
+            if entry not in numbers:
+                numbers[entry] = len(numbers) + 1
+        packed = struct.pack(
+            f">{len(entries) + 1}H", len(entries), *map(numbers.__getitem__, entries)
+        )
+        key = lookup_bucket(customer.customer_id) + lookup_bucket(customer.phone)
+        self.items.append(b"".join((key.encode(), packed, record.encode())))
+
+    def args(self) -> list[bytes | str]:
+        """``count, entry_1..entry_count, item_1..item_n`` (see ``customers.lua``)."""
+        return [str(len(self._numbers)), *self._numbers, *self.items]
 
 
 def decode(record: bytes | str) -> Customer:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from broadcaster.adapters.customer_records import decode, encode_item
+from broadcaster.adapters.customer_records import UpsertBatch, decode
 from broadcaster.adapters.keys import Keys, lookup_bucket
 from broadcaster.adapters.lua import script
 from broadcaster.adapters.redis_connection import Redis, as_text, awaited
@@ -59,12 +59,15 @@ class Directory:
         """
         if not customers:
             return UpsertResult(0, 0, 0)
-        return await self.upsert_items([encode_item(c, self.policy) for c in customers], seen)
+        batch = UpsertBatch(self.policy)
+        for customer in customers:
+            batch.add(customer)
+        return await self.upsert_encoded(batch.args(), seen)
 
-    async def upsert_items(self, items: Sequence[str], seen: str = "") -> UpsertResult:
-        """``upsert`` for customers already encoded with ``encode_item`` (the import encodes
-        in a worker thread while Redis applies the previous batch)."""
-        args = [self._keys.prefix, "upsert", seen, *items]
+    async def upsert_encoded(self, encoded: Sequence[bytes | str], seen: str = "") -> UpsertResult:
+        """``upsert`` for ``UpsertBatch.args()`` (an import encodes in its parsing process
+        while Redis applies the previous batch)."""
+        args = [self._keys.prefix, "upsert", seen, *encoded]
         return tally(as_text(await self._script(keys=[], args=args)))
 
     async def erase(self, customer_ids: Sequence[str]) -> list[bool]:

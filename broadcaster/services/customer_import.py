@@ -115,8 +115,8 @@ async def import_customers(
     await redis.set(seen, b"", ex=SEEN_TTL_SECONDS)
     try:
         async for batch in batches:
-            if batch.items:
-                report.add(await directory.upsert_items(batch.items, seen), batch.lines)
+            if batch.encoded:
+                report.add(await directory.upsert_encoded(batch.encoded, seen), batch.lines)
             report.rows += batch.rows
             if progress is not None:
                 progress(report.rows, scanned.rows)

@@ -17,7 +17,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from broadcaster.adapters.customer_files import CustomerFile, RejectsFile, rows
-from broadcaster.adapters.customer_records import encode_item
+from broadcaster.adapters.customer_records import UpsertBatch
 from broadcaster.domain.customer_rows import CustomerParser, RowRules
 from broadcaster.domain.customers import IndexPolicy
 from broadcaster.errors import BroadcasterError
@@ -36,10 +36,10 @@ class ParseJob:
 
 @dataclass
 class Batch:
-    """Encoded customers (``encode_item``) with their line numbers; ``rows``: rows read,
-    rejected ones included."""
+    """Encoded customers (``UpsertBatch.args()``) with their line numbers; ``rows``: rows
+    read, rejected ones included."""
 
-    items: list[str] = field(default_factory=list)
+    encoded: list[bytes | str] = field(default_factory=list)
     lines: list[int] = field(default_factory=list)
     rows: int = 0
 
@@ -59,19 +59,21 @@ def produce(job: ParseJob, conn: Connection) -> None:
     try:
         parse = CustomerParser(job.rules).parse
         with RejectsFile.create(job.rejects) as rejects:
-            batch = Batch()
+            batch, customers = Batch(), UpsertBatch(job.policy)
             for line, raw in rows(job.file):
                 batch.rows += 1
                 customer = parse(raw)
                 if isinstance(customer, list):
                     rejects.add(line, raw.customer_id, customer)
                     continue
-                batch.items.append(encode_item(customer, job.policy))
+                customers.add(customer)
                 batch.lines.append(line)
-                if len(batch.items) >= job.batch_size:
+                if len(customers) >= job.batch_size or customers.full:
+                    batch.encoded = customers.args()
                     conn.send(batch)
-                    batch = Batch()
+                    batch, customers = Batch(), UpsertBatch(job.policy)
             if batch.rows:
+                batch.encoded = customers.args() if len(customers) else []
                 conn.send(batch)
         conn.send(Finished(rejects.count))
     except Exception as exc:  # reported to the parent, which raises it

@@ -44,7 +44,11 @@ def test_the_parser_sends_batches_in_order_then_how_many_it_rejected(tmp_path):
     first, second, done = (_receive(receiver) for _ in range(3))
     assert isinstance(first, Batch)
     assert isinstance(second, Batch)
-    assert [decode(item[8:]).customer_id for item in first.items] == ["C1", "C3"]
+    entries = int(first.encoded[0])
+    items = [i for i in first.encoded[1 + entries :] if isinstance(i, bytes)]
+    records = [decode(i[10 + 2 * int.from_bytes(i[8:10], "big") :]) for i in items]
+    assert [r.customer_id for r in records] == ["C1", "C3"]
+    assert first.encoded[1:3] == ["tier\x1fstandard", "language\x1fid"]
     assert (first.lines, first.rows) == ([2, 4], 3)
     assert (second.lines, second.rows) == ([5], 1)
     assert done == Finished(rejected=1)

@@ -3,8 +3,10 @@
 -- Every key derives from the prefix (layout in keys.py; record layout in customer_records.py).
 --
 -- ARGV[1] = prefix, ARGV[2] = operation:
---   'upsert', seen, item_1, ..., item_n
---       item: 4 hex chars bucket of the id, 4 of the phone, then the record.
+--   'upsert', seen, k, entry_1, ..., entry_k, item_1, ..., item_n   (UpsertBatch)
+--       entry: "attribute US value", an index entry some item names by its number.
+--       item: 4 hex chars bucket of the id, 4 of the phone, the count of index entries and
+--       each entry's number (2 bytes each, big-endian), then the record.
 --       seen: '' or a bitmap of ordinals already written by this import (duplicate ids).
 --       Returns one letter per item: c created, u updated, n unchanged; upper case when the
 --       id was already written in this import (a duplicate: the later row wins).
@@ -116,11 +118,24 @@ local function stored(ord)
   return records[ord] or redis.call('GET', prefix .. ':c:' .. ord)
 end
 
+local numbered = {} -- entry number -> entry, for this run's items
+
+-- the entries an item names: a new customer needs no parsing of its record
+local function item_entries(item, count)
+  local out = {}
+  local b = {string.byte(item, 11, 10 + 2 * count)}
+  for i = 1, 2 * count, 2 do out[numbered[b[i] * 256 + b[i + 1]]] = true end
+  return out
+end
+
 local function upsert(seen, item)
-  local record = string.sub(item, 9)
-  local f = split(record)
+  local count = string.byte(item, 9) * 256 + string.byte(item, 10)
+  local record = string.sub(item, 11 + 2 * count)
+  local id_end = string.find(record, US, 1, true)
+  local phone_end = string.find(record, US, id_end + 1, true)
+  local id, phone = string.sub(record, 1, id_end - 1), string.sub(record, id_end + 1, phone_end - 1)
   local ids = prefix .. ':cust:ids:' .. string.sub(item, 1, 4)
-  local ord = redis.call('HGET', ids, f[1])
+  local ord = redis.call('HGET', ids, id)
   local status, old = 'c', nil
   if ord then
     ord = tonumber(ord)
@@ -129,7 +144,7 @@ local function upsert(seen, item)
   else
     seq = seq + 1
     ord = seq
-    redis.call('HSET', ids, f[1], ord)
+    redis.call('HSET', ids, id, ord)
     set_bit(prefix .. ':bm:all', ord, 1)
   end
   if status ~= 'n' then
@@ -137,12 +152,12 @@ local function upsert(seen, item)
     if old then
       local g = split(old)
       before = entries(g)
-      if g[2] ~= f[2] then forget_phone(g[2], ord) end
+      if g[2] ~= phone then forget_phone(g[2], ord) end
     end
-    reindex(before, entries(f), ord)
+    reindex(before, item_entries(item, count), ord)
     records[ord] = record
-    redis.call('HSET', prefix .. ':cust:ph:' .. string.sub(item, 5, 8), f[2], ord)
-    set_bit(prefix .. ':bm:optin', ord, f[3] == '1' and 1 or 0)
+    redis.call('HSET', prefix .. ':cust:ph:' .. string.sub(item, 5, 8), phone, ord)
+    set_bit(prefix .. ':bm:optin', ord, string.byte(record, phone_end + 1) == 49 and 1 or 0)
   end
   if duplicate(seen, ord) then status = string.upper(status) end
   return status
@@ -245,7 +260,13 @@ end
 
 local out = {}
 if op == 'upsert' then
-  for i = 4, #ARGV do out[#out + 1] = upsert(ARGV[3], ARGV[i]) end
+  local count = tonumber(ARGV[4])
+  for i = 1, count do
+    local text = ARGV[4 + i]
+    local sep = string.find(text, US, 1, true)
+    numbered[i] = entry(string.sub(text, 1, sep - 1), string.sub(text, sep + 1))
+  end
+  for i = 5 + count, #ARGV do out[#out + 1] = upsert(ARGV[3], ARGV[i]) end
 elseif op == 'erase' then
   for i = 3, #ARGV do out[#out + 1] = erase(ARGV[i]) end
 else
