@@ -77,6 +77,22 @@ class Directory:
         args = [self._keys.prefix, "erase", *(lookup_bucket(i) + i for i in customer_ids)]
         return [s == "d" for s in as_text(await self._script(keys=[], args=args))]
 
+    async def compact(self) -> int:
+        """Rewrite every index bitmap at its exact size (after an import); returns how many."""
+        compacted = 0
+        keys: list[str] = []
+        async for key in self._redis.scan_iter(match=f"{self._keys.index_prefix}*", count=1000):
+            keys.append(as_text(key))
+            if len(keys) == 100:
+                compacted += await self._compact(keys)
+                keys = []
+        return compacted + await self._compact(keys)
+
+    async def _compact(self, keys: list[str]) -> int:
+        if not keys:
+            return 0
+        return int(await self._script(keys=[], args=[self._keys.prefix, "compact", *keys]))
+
     async def ordinal(self, customer_id: str) -> int | None:
         key = self._keys.customer_ids(customer_id)
         raw = await awaited(self._redis.hget(key, customer_id))

@@ -203,6 +203,16 @@ class CustomerParser:
         return found
 
     def _attributes(self, raw: Mapping[str, str], problems: list[str]) -> dict[str, str]:
+        # the usual row: known names, short clean values, checked all at once
+        if self._names.issuperset(raw):
+            values = {name: text for name, value in raw.items() if (text := value.strip())}
+            joined = "".join(values.values())
+            short = len(joined) <= MAX_TEXT or max(map(len, values.values())) <= MAX_TEXT
+            if short and not _CONTROL.search(joined):
+                return values
+        return self._attribute_problems(raw, problems)
+
+    def _attribute_problems(self, raw: Mapping[str, str], problems: list[str]) -> dict[str, str]:
         values: dict[str, str] = {}
         for name, value in raw.items():
             if name not in self._names:

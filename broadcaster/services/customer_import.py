@@ -123,6 +123,8 @@ async def import_customers(
     finally:
         await redis.delete(seen)
     report.rejected = batches.rejected
+    if report.created or report.updated:
+        await directory.compact()
     logger.info("customers imported", extra=report.to_dict())
     return report
 

@@ -131,3 +131,16 @@ async def test_records_round_trip_with_every_field(redis_client):
     assert found[1] == customer
     assert await directory.get_many([]) == []
     assert (await directory.upsert([])).statuses == ""
+
+
+async def test_compacting_rewrites_bitmaps_at_their_exact_size_and_keeps_every_bit(redis_client):
+    keys = Keys()
+    directory = Directory(redis_client, keys)
+    for start in range(0, 4000, 500):
+        await directory.upsert([make_customer(i) for i in range(start, start + 500)])
+    bitmap = keys.index("region", "bdg")
+    before = await redis_client.get(bitmap)
+    grown = await redis_client.memory_usage(bitmap)
+    assert await directory.compact() == len(await redis_client.keys(f"{keys.index_prefix}*"))
+    assert await redis_client.get(bitmap) == before
+    assert await redis_client.memory_usage(bitmap) < grown

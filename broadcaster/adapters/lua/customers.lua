@@ -10,6 +10,9 @@
 --       seen: '' or a bitmap of ordinals already written by this import (duplicate ids).
 --       Returns one letter per item: c created, u updated, n unchanged; upper case when the
 --       id was already written in this import (a duplicate: the later row wins).
+--   'compact', key_1, ..., key_n
+--       Rewrites each bitmap at its exact size: growing a bitmap bit by bit leaves Redis's
+--       string allocation up to twice its length (a third of the index memory after an import).
 --   'erase', item_1, ..., item_n
 --       item: 4 hex chars bucket of the id, then the id. Removes the record, its lookups and
 --       every index bit; an index left empty is deleted with its value. Returns one letter
@@ -147,7 +150,14 @@ local function upsert(seen, item)
     redis.call('HSET', ids, id, ord)
     set_bit(prefix .. ':bm:all', ord, 1)
   end
-  if status ~= 'n' then
+  if status == 'c' then
+    local b = {string.byte(item, 11, 10 + 2 * count)}
+    for i = 1, 2 * count, 2 do
+      local e = numbered[b[i] * 256 + b[i + 1]]
+      set_bit(e.key, ord, 1)
+      e[1] = true
+    end
+  elseif status == 'u' then
     local before = {}
     if old then
       local g = split(old)
@@ -155,6 +165,8 @@ local function upsert(seen, item)
       if g[2] ~= phone then forget_phone(g[2], ord) end
     end
     reindex(before, item_entries(item, count), ord)
+  end
+  if status ~= 'n' then
     records[ord] = record
     redis.call('HSET', prefix .. ':cust:ph:' .. string.sub(item, 5, 8), phone, ord)
     set_bit(prefix .. ':bm:optin', ord, string.byte(record, phone_end + 1) == 49 and 1 or 0)
@@ -182,6 +194,10 @@ local function erase(item)
   for _, name in ipairs({'all', 'optin', 'optout'}) do set_bit(prefix .. ':bm:' .. name, ord, 0) end
   return 'd'
 end
+
+-- bit k of a byte, counting from the most significant (SETBIT order)
+local SET = {[0] = 128, 64, 32, 16, 8, 4, 2, 1}
+local CLEAR = {[0] = 127, 191, 223, 239, 247, 251, 253, 254}
 
 -- byte string <-> byte table in slices: unpack and string.byte are limited by the C stack
 local SLICE = 4000
@@ -215,18 +231,27 @@ local function flush(key, ordinals)
   if ones == 0 and redis.call('EXISTS', key) == 0 then return end
   local first, last = math.floor(low / 8), math.floor(high / 8)
   if last - first + 1 > 16 * count then
-    for ord, value in pairs(ordinals) do redis.call('SETBIT', key, ord, value) end
+    -- sparse: BITFIELD SET ops, at most 1,000 a call (unpack is limited by the C stack)
+    local call, ops = {'BITFIELD', key}, 0
+    for ord, value in pairs(ordinals) do
+      call[#call + 1], call[#call + 2], call[#call + 3], call[#call + 4] = 'SET', 'u1', ord, value
+      ops = ops + 1
+      if ops == 1000 then
+        redis.call(unpack(call))
+        call, ops = {'BITFIELD', key}, 0
+      end
+    end
+    if ops > 0 then redis.call(unpack(call)) end
     return
   end
   local current = redis.call('GETRANGE', key, first, last)
   local bytes = to_bytes(current, last - first + 1)
   for ord, value in pairs(ordinals) do
     local at = math.floor(ord / 8) - first + 1
-    local mask = 2 ^ (7 - ord % 8) -- bit 0 is the most significant (SETBIT order)
     if value == 1 then
-      bytes[at] = bit.bor(bytes[at], mask)
+      bytes[at] = bit.bor(bytes[at], SET[ord % 8])
     else
-      bytes[at] = bit.band(bytes[at], bit.bnot(mask))
+      bytes[at] = bit.band(bytes[at], CLEAR[ord % 8])
     end
   end
   redis.call('SETRANGE', key, first, to_string(bytes))
@@ -269,6 +294,12 @@ if op == 'upsert' then
   for i = 5 + count, #ARGV do out[#out + 1] = upsert(ARGV[3], ARGV[i]) end
 elseif op == 'erase' then
   for i = 3, #ARGV do out[#out + 1] = erase(ARGV[i]) end
+elseif op == 'compact' then
+  for i = 3, #ARGV do
+    local value = redis.call('GET', ARGV[i])
+    if value then redis.call('SET', ARGV[i], value) end
+  end
+  return #ARGV - 2
 else
   return redis.error_reply('unknown operation ' .. tostring(op))
 end

@@ -173,3 +173,15 @@ def test_one_parser_reads_many_rows_with_the_same_columns():
         {"region": "r1"},
         {"region": "r2"},
     ]
+
+
+def test_attribute_problems_are_found_after_the_columns_are_known():
+    parser = CustomerParser(RULES)
+    row = {"customer_id": "C1", "phone": "081234567801", "opt_in": "1"}
+    assert isinstance(parser.parse(RawCustomer(row, {"region": "bdg", "site": "x"})), Customer)
+    assert parser.parse(RawCustomer(row, {"region": "b" * 300, "site": "x"})) == [
+        "region: longer than 256 characters"
+    ]
+    assert parser.parse(RawCustomer(row, {"region": "a\tb", "site": "x"})) == [
+        "region: control characters are not allowed"
+    ]
