@@ -154,7 +154,10 @@ def _header(path: Path) -> tuple[str, tuple[str, ...]]:
     number, text = _first_line(path)
     best: tuple[str, tuple[str, ...]] | None = None
     for delimiter in DELIMITERS:
-        columns = tuple(column_name(c) for c in next(csv.reader([text], delimiter=delimiter)))
+        cells = [column_name(c) for c in next(csv.reader([text], delimiter=delimiter))]
+        while cells and not cells[-1]:
+            cells.pop()  # spreadsheets export empty trailing columns
+        columns = tuple(cells)
         if set(REQUIRED_FIELDS) <= set(columns):
             best = (delimiter, columns)
             break
@@ -199,6 +202,8 @@ def _csv_rows(file: CustomerFile) -> Iterator[tuple[int, RawCustomer]]:
             except csv.Error as exc:
                 yield reader.line_num, RawCustomer({}, {}, (f"not a valid CSV row: {exc}",))
                 continue
+            if len(row) > width and not any(cell.strip() for cell in row[width:]):
+                row = row[:width]  # empty trailing cells (see _header)
             if len(row) != width:
                 if any(cell.strip() for cell in row):
                     found = {"customer_id": row[id_at]} if len(row) > id_at else {}
@@ -271,7 +276,7 @@ def _csv_columns(file: CustomerFile) -> Iterator[Columns]:
                 continue  # the import pass rejects the row and names the line
             if not chunk:
                 return
-            good = [row for row in chunk if len(row) == width]
+            good = [row[:width] for row in chunk if len(row) >= width]
             count = sum(1 for row in chunk if any(cell.strip() for cell in row))
             transposed = list(zip(*good, strict=True))
             yield count, {c: list(transposed[i]) for i, c in free} if good else {}

@@ -174,13 +174,14 @@ async def test_a_crm_export_with_bom_semicolons_crlf_and_loose_headers(
     tmp_path, redis_client, settings
 ):
     text = (
-        "\ufeffCustomer ID;Phone;Opt-In;Region Code\r\n"
-        "K1;0812 3456 7801;Y;JKT-01\r\n"
+        "\ufeffCustomer ID;Phone;Opt-In;Region Code;;\r\n"
+        "K1;0812 3456 7801;Y;JKT-01;;\r\n"
         'K2;"+62 812 3456 7802";N;"BDG;02"\r\n'
+        "K3;0812 3456 7803;Y;JKT-01;;surprise\r\n"
     )
     path = write(tmp_path, "export.txt", text)
     report = await import_customers(redis_client, Keys(), settings, path)
-    assert (report.created, report.rejected) == (2, 0)
+    assert (report.created, report.rejected) == (2, 1)
     k2 = await Directory(redis_client, Keys()).get("K2")
     assert k2 is not None
     assert (k2.opt_in, k2.attributes) == (False, {"region_code": "BDG;02"})
