@@ -14,8 +14,9 @@ import contextlib
 import csv
 import itertools
 import json
+import operator
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TextIO
@@ -190,8 +191,8 @@ def _header_problems(columns: tuple[str, ...]) -> list[str]:
 
 def _csv_rows(file: CustomerFile) -> Iterator[tuple[int, RawCustomer]]:
     width = len(file.columns)
-    core = [(i, c) for i, c in enumerate(file.columns) if c in CORE_FIELDS]
-    free = [(i, c) for i, c in enumerate(file.columns) if c not in CORE_FIELDS]
+    core = _picker(file.columns, [c for c in file.columns if c in CORE_FIELDS])
+    free = _picker(file.columns, [c for c in file.columns if c not in CORE_FIELDS])
     id_at = file.columns.index("customer_id")
     with _csv_reader(file) as reader:
         while True:
@@ -210,10 +211,16 @@ def _csv_rows(file: CustomerFile) -> Iterator[tuple[int, RawCustomer]]:
                     problem = f"expected {width} fields, got {len(row)}"
                     yield reader.line_num, RawCustomer(found, {}, (problem,))
                 continue
-            yield (
-                reader.line_num,
-                RawCustomer({c: row[i] for i, c in core}, {c: row[i] for i, c in free}),
-            )
+            row.append("")  # the padding cell the pickers read
+            yield reader.line_num, RawCustomer(core(row), free(row))
+
+
+def _picker(columns: tuple[str, ...], names: list[str]) -> Callable[[list[str]], dict[str, str]]:
+    """``row -> {name: cell}`` for ``names``, picking the cells in one C call. The getter also
+    reads a padding cell after the last column, so it always returns a tuple (one index alone
+    would return a bare string); zip drops it."""
+    get = operator.itemgetter(*(columns.index(n) for n in names), len(columns))
+    return lambda row: dict(zip(names, get(row), strict=False))
 
 
 def _json_rows(file: CustomerFile) -> Iterator[tuple[int, RawCustomer]]:
