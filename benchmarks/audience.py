@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -144,7 +145,10 @@ async def measure(url: str, count: int) -> None:
     redis = connect(RedisSettings(), url)
     started = time.perf_counter()
     await load(redis, count)
-    print(f"customers: {count:,} (loaded in {time.perf_counter() - started:.0f} s)")
+    print(
+        f"customers: {count:,} (loaded in {time.perf_counter() - started:.0f} s)  "
+        f"cores: {os.cpu_count()}  load average: {os.getloadavg()[0]:.1f}"
+    )
     print(f"floor     BITOP AND + GET of the result:       {await floor(redis) * 1000:8.1f} ms")
     elapsed, found = await naive(redis, count)
     print(f"baseline  read every record, filter in Python: {elapsed * 1000:8.1f} ms  ({found:,})")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import os
 import random
 import tempfile
 import time
@@ -59,19 +60,22 @@ async def measure(url: str, path: Path, rows: int) -> None:
     settings = Settings()
     keys = Keys()
     baseline = (await redis.info("memory"))["used_memory"]
-    print(f"rows: {rows:,}")
+    print(f"rows: {rows:,}  cores: {os.cpu_count()}  load average: {os.getloadavg()[0]:.1f}")
     line("baseline  csv.reader loop, no validation", rows, plain_loop(path))
     line("baseline  pipelined SET, 130 B per row", rows, await raw_sets(url, rows))
     for label in ("import (new customers)", "re-import (all unchanged)"):
-        started = time.perf_counter()
+        started, redis_cpu = time.perf_counter(), await cpu(redis)
         report = await import_customers(
             redis, keys, settings, path, rejects_path=path.with_suffix(".rej")
         )
+        elapsed = time.perf_counter() - started
         counts = (
             f"(created {report.created:,}, updated {report.updated:,}, "
-            f"unchanged {report.unchanged:,}, rejected {report.rejected:,})"
+            f"unchanged {report.unchanged:,}, rejected {report.rejected:,}; Redis CPU "
+            f"{(await cpu(redis) - redis_cpu) / rows * 1e6:.1f} us/row; load average "
+            f"{os.getloadavg()[0]:.1f})"
         )
-        line(label, rows, time.perf_counter() - started, counts)
+        line(label, rows, elapsed, counts)
     used = (await redis.info("memory"))["used_memory"] - baseline
     count = int(await redis.bitcount(keys.everyone))
     print(
@@ -80,6 +84,12 @@ async def measure(url: str, path: Path, rows: int) -> None:
     for part, size in (await memory_by_part(redis, keys, count)).items():
         print(f"  {part:<34} {size / 1e6:8,.1f} MB  {size / count:6,.1f} B/customer")
     await redis.aclose()
+
+
+async def cpu(redis: Redis) -> float:
+    """CPU seconds Redis's main thread has used so far."""
+    info = await redis.info("cpu")
+    return float(info["used_cpu_user_main_thread"] + info["used_cpu_sys_main_thread"])
 
 
 async def memory_by_part(redis: Redis, keys: Keys, count: int) -> dict[str, float]:
