@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import random
+
 import phonenumbers
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from phonenumbers import PhoneNumberType
 
 from broadcaster.domain.phones import known_region, to_e164
 
@@ -82,3 +85,51 @@ def test_fast_path_agrees_with_the_full_parse(digits, plus, region):
         assert got == _library(raw, region)
     else:  # digits without "+" are read as E.164 first, then as a national number
         assert got == (_library("+" + digits, region) or _library(raw, region))
+
+
+REGIONS = [
+    "ID",
+    "MY",
+    "SG",
+    "PH",
+    "TH",
+    "VN",
+    "IN",
+    "NG",
+    "KE",
+    "ZA",
+    "BR",
+    "MX",
+    "DE",
+    "FR",
+    "AU",
+    "JP",
+    "US",
+    "GB",
+    "IT",
+]
+TYPES = ["MOBILE", "FIXED_LINE", "TOLL_FREE", "PREMIUM_RATE", "VOIP", "UAN", "SHARED_COST"]
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_validity_matches_the_library_around_real_numbers(region):
+    """Example numbers of every type, with digits changed, added and removed: the fast path's
+    validity is the library's, number by number."""
+    rng = random.Random(region)
+    for type_name in TYPES:
+        example = phonenumbers.example_number_for_type(region, getattr(PhoneNumberType, type_name))
+        if example is None:
+            continue
+        digits = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)[1:]
+        for _ in range(200):
+            mutated = list(digits)
+            position = rng.randrange(1, len(mutated))
+            change = rng.choice(("replace", "insert", "delete"))
+            if change == "replace":
+                mutated[position] = rng.choice("0123456789")
+            elif change == "insert":
+                mutated.insert(position, rng.choice("0123456789"))
+            else:
+                del mutated[position]
+            raw = "+" + "".join(mutated)
+            assert to_e164(raw, region) == _library(raw, region), raw
