@@ -24,11 +24,7 @@ SEPARATOR = "\x1f"
 UNINDEXED = "~"
 
 
-def encode(customer: Customer, policy: IndexPolicy) -> str:
-    return _encode(customer, policy)[0]
-
-
-def _encode(customer: Customer, policy: IndexPolicy) -> tuple[str, list[str]]:
+def encode(customer: Customer, policy: IndexPolicy) -> tuple[str, list[str]]:
     """The record and its index entries (``attribute US value``), in one pass."""
     code = calling_code(customer.phone)
     parts = [
@@ -81,7 +77,7 @@ class UpsertBatch:
         return len(self._numbers) >= self.MAX_ENTRIES
 
     def add(self, customer: Customer) -> None:
-        record, entries = _encode(customer, self._policy)
+        record, entries = encode(customer, self._policy)
         numbers = self._numbers
         for entry in entries:
             if entry not in numbers:
