@@ -9,7 +9,7 @@ from broadcaster.adapters.audience import Audiences, Destination, holdout_seed, 
 from broadcaster.adapters.directory import Directory
 from broadcaster.adapters.keys import Keys
 from broadcaster.domain.holdout import split_holdout
-from broadcaster.domain.segments import Equals
+from broadcaster.domain.segments import Equals, Prefix
 from tests.integration.test_directory import TIERS, make_customer
 
 
@@ -81,3 +81,21 @@ async def test_overlap_counts_customers_an_earlier_notice_already_selected(redis
     assert again.overlap == first.eligible
     new_only = await audiences.resolve(widened, destination=Destination(exclude="t:seen"))
     assert new_only.eligible == again.eligible - first.eligible
+
+
+async def test_customers_of_an_unlisted_tier_come_last_and_empty_selections_are_empty(
+    redis_client,
+):
+    directory = Directory(redis_client, Keys())
+    audiences = Audiences(redis_client, Keys(), TIERS)
+    empty = await audiences.resolve(Equals("service", ("fiber",)), sample_size=3)
+    assert (empty.affected, empty.eligible, empty.by_language, empty.sample) == (0, 0, {}, [])
+    await directory.upsert([make_customer(1, tier="diamond"), make_customer(3, tier="gold")])
+    summary = await audiences.resolve(
+        Equals("service", ("fiber",)), destination=Destination(send_list="t:send")
+    )
+    assert summary.by_tier == {"platinum": 0, "gold": 1, "silver": 0, "standard": 0, "other": 1}
+    first, last = await directory.get_many(unpack(await redis_client.get("t:send")))
+    assert (first and first.tier, last and last.tier) == ("gold", "diamond")
+    nothing = await audiences.resolve(Prefix("region", ("nowhere",)))
+    assert nothing.affected == 0

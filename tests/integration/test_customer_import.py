@@ -302,3 +302,29 @@ async def test_erase_from_the_command_line(cli, tmp_path, redis_client, capsys):
     assert await cli("customers", "erase", "C1", "C404") == 0
     assert capsys.readouterr().out.splitlines() == ["C1: erased", "C404: not found"]
     assert await Directory(redis_client, Keys()).get("C1") is None
+
+
+async def test_a_header_without_rows_is_a_customer_file_with_nothing_in_it(
+    cli, tmp_path, redis_client, capsys
+):
+    path = write(tmp_path, "none.csv", HEADER)
+    assert await cli("customers", "import", str(path), "--json") == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["rows"], summary["imported"], summary["rejected"]) == (0, 0, 0)
+    assert await redis_client.keys("ob:c:*") == []
+
+
+async def test_leading_blank_lines_and_a_file_named_without_extension(
+    cli, tmp_path, redis_client, capsys
+):
+    assert await cli("customers", "import", str(write(tmp_path, "crm.csv", "\n\n" + GOOD))) == 0
+    record = {"customer_id": "J1", "phone": "+6281234567801", "opt_in": True}
+    assert await cli("customers", "import", str(write(tmp_path, "export", json.dumps(record)))) == 0
+    assert await Directory(redis_client, Keys()).count() == 4
+
+
+async def test_a_line_longer_than_16_mib_is_refused(cli, tmp_path, redis_client, capsys):
+    path = write(tmp_path, "huge.csv", HEADER + "C1," + "9" * (17 << 20))
+    assert await cli("customers", "import", str(path)) == 2
+    assert "longer than 16777216 bytes" in capsys.readouterr().err
+    assert await redis_client.keys("*") == []

@@ -137,7 +137,14 @@ async def test_compacting_rewrites_bitmaps_at_their_exact_size_and_keeps_every_b
     keys = Keys()
     directory = Directory(redis_client, keys)
     for start in range(0, 4000, 500):
-        await directory.upsert([make_customer(i) for i in range(start, start + 500)])
+        await directory.upsert(
+            [
+                make_customer(
+                    i, attributes={"region": "bdg" if i % 2 else "sby", "site": f"s{i % 150}"}
+                )
+                for i in range(start, start + 500)
+            ]
+        )
     bitmap = keys.index("region", "bdg")
     before = await redis_client.get(bitmap)
     grown = await redis_client.memory_usage(bitmap)

@@ -74,3 +74,18 @@ async def test_the_parent_raises_what_the_child_reported(tmp_path):
     with pytest.raises(BroadcasterError, match="reading the customer file failed"):
         async for _ in ParsedBatches(parse_job):
             pass
+
+
+def test_rows_the_csv_reader_cannot_read_are_rejected_with_their_line(tmp_path):
+    text = (
+        CSV + "C6,0812\n" + 'C7,"' + "x" * 200_000 + '",true,bdg\n' + "C8,081234567808,true,bdg\n"
+    )
+    receiver, sender = multiprocessing.Pipe(duplex=False)
+    produce(job(tmp_path, write(tmp_path, "c.csv", text), size=100), sender)
+    batch, done = _receive(receiver), _receive(receiver)
+    assert isinstance(batch, Batch)
+    assert batch.lines == [2, 4, 5, 8]
+    assert done == Finished(rejected=3)
+    reasons = (tmp_path / "r.csv").read_text().splitlines()[2:]
+    assert reasons[0] == '6,C6,"expected 4 fields, got 2"'
+    assert reasons[1].startswith("7,,not a valid CSV row: field larger than field limit")
