@@ -12,7 +12,6 @@ from __future__ import annotations
 import _csv
 import contextlib
 import csv
-import itertools
 import json
 import operator
 import re
@@ -25,7 +24,6 @@ from broadcaster.domain.customer_rows import RawCustomer, from_json
 from broadcaster.domain.customers import (
     CORE_FIELDS,
     REQUIRED_FIELDS,
-    IndexPolicy,
     attribute_name_problem,
 )
 from broadcaster.errors import InputError
@@ -194,7 +192,7 @@ def _csv_rows(file: CustomerFile) -> Iterator[tuple[int, RawCustomer]]:
     core = _picker(file.columns, [c for c in file.columns if c in CORE_FIELDS])
     free = _picker(file.columns, [c for c in file.columns if c not in CORE_FIELDS])
     id_at = file.columns.index("customer_id")
-    with _csv_reader(file) as reader:
+    with csv_reader(file) as reader:
         while True:
             try:
                 row = next(reader)
@@ -236,61 +234,8 @@ def _json_rows(file: CustomerFile) -> Iterator[tuple[int, RawCustomer]]:
             yield number, from_json(item)
 
 
-@dataclass(slots=True)
-class Scan:
-    """What a first pass learns: the rows to expect, and the distinct values of each indexed
-    attribute (at most ``cap + 1`` kept: enough to know the cap is exceeded)."""
-
-    rows: int
-    values: dict[str, set[str]]
-
-
-SCAN_CHUNK = 10_000
-Columns = tuple[int, dict[str, list[str]]]  # rows in a chunk, attribute -> its values
-
-
-def scan(file: CustomerFile, policy: IndexPolicy, cap: int) -> Scan:
-    """Count rows and collect distinct indexed values (column-wise for CSV: ~1 s a million)."""
-    counted = Scan(0, {})
-    for count, columns in _csv_columns(file) if file.format == "csv" else _json_columns(file):
-        counted.rows += count
-        for name, column in columns.items():
-            seen = counted.values.setdefault(name, set())
-            if policy.indexes(name) and len(seen) <= cap:
-                seen.update(map(str.strip, column))
-                seen.discard("")
-    return counted
-
-
-def _json_columns(file: CustomerFile) -> Iterator[Columns]:
-    numbered = rows(file)
-    while chunk := list(itertools.islice(numbered, SCAN_CHUNK)):
-        columns: dict[str, list[str]] = {}
-        for _, row in chunk:
-            for name, value in row.attributes.items():
-                columns.setdefault(name, []).append(value)
-        yield len(chunk), columns
-
-
-def _csv_columns(file: CustomerFile) -> Iterator[Columns]:
-    width = len(file.columns)
-    free = [(i, c) for i, c in enumerate(file.columns) if c not in CORE_FIELDS]
-    with _csv_reader(file) as reader:
-        while True:
-            try:
-                chunk = list(itertools.islice(reader, SCAN_CHUNK))
-            except csv.Error:
-                continue  # the import pass rejects the row and names the line
-            if not chunk:
-                return
-            good = [row[:width] for row in chunk if len(row) >= width]
-            count = sum(1 for row in chunk if any(cell.strip() for cell in row))
-            transposed = list(zip(*good, strict=True))
-            yield count, {c: list(transposed[i]) for i, c in free} if good else {}
-
-
 @contextlib.contextmanager
-def _csv_reader(file: CustomerFile) -> Iterator[_csv.Reader]:
+def csv_reader(file: CustomerFile) -> Iterator[_csv.Reader]:
     """A csv.reader positioned after the header (leading blank lines skipped)."""
     with file.path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle, delimiter=file.delimiter)

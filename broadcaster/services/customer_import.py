@@ -22,8 +22,8 @@ from broadcaster.adapters.customer_files import (
     Format,
     RejectsFile,
     open_customer_file,
-    scan,
 )
+from broadcaster.adapters.customer_scan import scan
 from broadcaster.adapters.directory import Directory, UpsertResult
 from broadcaster.adapters.keys import Keys
 from broadcaster.adapters.redis_connection import Redis, awaited
