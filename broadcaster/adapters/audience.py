@@ -28,12 +28,12 @@ from broadcaster.domain.customers import (
     LANGUAGE_ATTRIBUTE,
     TIER_ATTRIBUTE,
 )
-from broadcaster.domain.holdout import holdout_seed, split_holdout
+from broadcaster.domain.holdout import holdout_seed, in_holdout, split_holdout
 from broadcaster.domain.segments import AllOf, AnyOf, Equals, Not, Prefix, Rule
 
 # re-exported: planning and the broadcast store use them from here
 __all__ = ["ORDINAL", "AudienceSummary", "Audiences", "Destination", "holdout_seed"]
-__all__ += ["pack", "unpack"]
+__all__ += ["decode_bitmap", "in_holdout", "pack", "unpack"]
 
 WINDOW_BYTES = 8192  # bitmap bytes decoded at a time: 65,536 ordinals
 

@@ -142,7 +142,7 @@ async def test_bitmap_resolution_equals_the_reference_semantics(redis_client, ru
 
 
 def test_holdout_share_is_close_to_the_configured_percentage():
-    from broadcaster.domain.holdout import in_holdout
+    from broadcaster.adapters.audience import in_holdout
 
     seed = holdout_seed("INC-42")
     held = sum(in_holdout(o, seed, 100_000) for o in range(1, 100_001))
