@@ -24,12 +24,18 @@ from broadcaster.services.customer_rules import index_policy, known_attributes
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     audience = sub.add_parser("audience", help="the audience of a segment or an incident")
     which = audience.add_mutually_exclusive_group(required=True)
-    which.add_argument("--segment", help="a segment name (segments/NAME.toml)")
-    which.add_argument("--incident", help="an incident id")
+    which.add_argument("--segment", metavar="NAME", help="a segment (segments/NAME.toml)")
+    which.add_argument("--incident", metavar="ID", help="an incident id")
     audience.add_argument(
-        "--label", action="append", dest="labels", help="key=value, as an alert would scope it"
+        "--label",
+        action="append",
+        dest="labels",
+        metavar="KEY=VALUE",
+        help="an incident label, as an alert would scope the segment",
     )
-    audience.add_argument("--sample", type=int, default=10, help="customers shown (max 100)")
+    audience.add_argument(
+        "--sample", type=int, default=10, metavar="N", help="customers shown (max 100)"
+    )
     audience.add_argument("--json", action="store_true")
     audience.set_defaults(handler=run_audience)
 

@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     load = verbs.add_parser(
         "import", help="import a CSV or JSON Lines customer file (docs/customers.md)"
     )
-    load.add_argument("file", type=Path)
+    load.add_argument("file", type=Path, metavar="FILE")
     load.add_argument("--format", choices=FORMATS, help="default: from the extension, else sniffed")
     load.add_argument(
         "--rejects",

@@ -41,14 +41,17 @@ class Progress:
             self._out.write(
                 f"\r[{bar:<{WIDTH}}] {share:4.0%}  {done:,}/{total:,} rows  {rate:,.0f} rows/s"
             )
+            self._drawn = done < total
+            if not self._drawn:
+                self._out.write("\n")  # the last frame ends its line before anything else prints
             self._out.flush()
-            self._drawn = True
         else:
             logger.info(
                 "import progress", extra={"rows": done, "of": total, "rows_per_s": round(rate)}
             )
 
     def close(self) -> None:
+        """End an unfinished bar's line (an import that stopped part way)."""
         if self._drawn:
             self._out.write("\n")
             self._out.flush()
