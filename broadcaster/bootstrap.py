@@ -43,6 +43,7 @@ from broadcaster.errors import ConfigError
 from broadcaster.policies import cadence_policy, compensation_policy, price_table
 from broadcaster.rendering import Renderer
 from broadcaster.replies import ReplyBook, load_replies
+from broadcaster.services.customer_rules import index_policy, known_attributes
 from broadcaster.services.incidents import IncidentService, Timings
 from broadcaster.services.milestones import Milestones
 from broadcaster.services.planning import Planner
@@ -95,7 +96,9 @@ def voucher_issuer(settings: Settings, http: aiohttp.ClientSession) -> VoucherIs
 
 def load_assets(settings: Settings, root: Path = Path()) -> tuple[dict[str, Segment], Renderer]:
     """Segments and templates from disk; a broken file stops the process at start."""
-    segments, segment_problems = load_segments(root / settings.paths.segments)
+    segments, segment_problems = load_segments(
+        root / settings.paths.segments, known_attributes(settings)
+    )
     catalog, template_problems = load_catalog(root / settings.paths.templates)
     renderer = Renderer(catalog, settings.app.default_language)
     problems = segment_problems + template_problems + renderer.problems
@@ -134,7 +137,7 @@ async def build_deps(
         )
         incident_store = IncidentStore(redis, keys)
         broadcasts = BroadcastStore(redis, keys)
-        directory = Directory(redis, keys)
+        directory = Directory(redis, keys, index_policy(settings))
         audiences = Audiences(redis, keys, settings.tiers.order)
         holds = Holds(redis, keys)
         rates = {k: v * wa.rate_safety for k, v in wa.per_number_rate.items()}

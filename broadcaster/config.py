@@ -46,9 +46,15 @@ class AppSettings:
     def problems(self) -> list[tuple[str, str]]:
         from zoneinfo import available_timezones
 
+        from broadcaster.domain.phones import known_region
+
+        out = []
         if self.default_timezone not in available_timezones():
-            return [("default_timezone", f"unknown IANA time zone {self.default_timezone!r}")]
-        return []
+            out.append(("default_timezone", f"unknown IANA time zone {self.default_timezone!r}"))
+        if not known_region(self.default_phone_region):
+            region = self.default_phone_region
+            out.append(("default_phone_region", f"unknown ISO 3166 region {region!r}"))
+        return out
 
 
 @dataclass(frozen=True)
@@ -299,6 +305,34 @@ class DeflectionSettings:
 
 
 @dataclass(frozen=True)
+class CustomerSettings:
+    # attributes that get an index (segments select on them); empty = every attribute column
+    indexed_attributes: list[str] = field(default_factory=list)
+    # an import that would give one indexed attribute more distinct values is refused
+    max_values_per_attribute: int = 1000
+    # customers per Redis call during an import
+    import_batch_size: int = 1000
+    # customers per POST /api/v1/customers
+    api_batch_limit: int = 1000
+
+    def problems(self) -> list[tuple[str, str]]:
+        from broadcaster.domain.customers import attribute_name_problem
+
+        out = []
+        for name in self.indexed_attributes:
+            problem = attribute_name_problem(name)
+            if problem is not None:
+                out.append(("indexed_attributes", f"{name!r}: {problem}"))
+        if self.max_values_per_attribute < 1:
+            out.append(("max_values_per_attribute", "must be at least 1"))
+        if not 1 <= self.import_batch_size <= 10_000:
+            out.append(("import_batch_size", "expected 1-10000"))
+        if not 1 <= self.api_batch_limit <= 10_000:
+            out.append(("api_batch_limit", "expected 1-10000"))
+        return out
+
+
+@dataclass(frozen=True)
 class PathSettings:
     templates: str = "templates"
     segments: str = "segments"
@@ -334,6 +368,7 @@ class Settings:
     api: ApiSettings = field(default_factory=ApiSettings)
     tiers: TierSettings = field(default_factory=TierSettings)
     deflection: DeflectionSettings = field(default_factory=DeflectionSettings)
+    customers: CustomerSettings = field(default_factory=CustomerSettings)
     paths: PathSettings = field(default_factory=PathSettings)
     simulator: SimulatorSettings = field(default_factory=SimulatorSettings)
     intake: IntakeSettings = field(default_factory=IntakeSettings)

@@ -1,21 +1,26 @@
 """Audience resolution: a segment rule becomes BITOPs over the directory's bitmaps.
 
 No scan of customers: the rule compiles to AND/OR/XOR over attribute bitmaps inside Redis;
-only the final per-tier bitmaps travel to Python, where they are decoded into ordinals in
-tier order, split into send list and holdout, and written back as packed uint32 lists that
-broadcast chunks read with GETRANGE.
+the eligible set is split by tier there too. Only then do bitmaps travel to Python, one window
+at a time, to be decoded into ordinals in tier order, split into send list and holdout, and
+appended to packed uint32 lists that broadcast chunks read with GETRANGE. Memory stays at one
+window (64 Ki ordinals) whatever the audience size.
 """
 
 from __future__ import annotations
 
-import hashlib
-import struct
-import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from redis.asyncio.client import Pipeline
-
+from broadcaster.adapters.bitmaps import (
+    ORDINAL,
+    SCRATCH_TTL_SECONDS,
+    Scratch,
+    decode_bitmap,
+    pack,
+    subtract,
+    unpack,
+)
 from broadcaster.adapters.keys import Keys
 from broadcaster.adapters.redis_connection import Redis, awaited
 from broadcaster.domain.customers import (
@@ -23,49 +28,22 @@ from broadcaster.domain.customers import (
     LANGUAGE_ATTRIBUTE,
     TIER_ATTRIBUTE,
 )
+from broadcaster.domain.holdout import holdout_seed, in_holdout, split_holdout
 from broadcaster.domain.segments import AllOf, AnyOf, Equals, Not, Prefix, Rule
 
-SCRATCH_TTL_SECONDS = 120
-ORDINAL = struct.Struct(">I")
-# byte value -> bit offsets set in it, most significant bit first (Redis SETBIT order)
-_BITS = tuple(tuple(i for i in range(8) if byte & (0x80 >> i)) for byte in range(256))
+# re-exported: planning and the broadcast store use them from here
+__all__ = ["ORDINAL", "AudienceSummary", "Audiences", "Destination", "holdout_seed"]
+__all__ += ["decode_bitmap", "in_holdout", "pack", "unpack"]
 
-
-def decode_bitmap(data: bytes) -> list[int]:
-    """Ordinals whose bit is set in a Redis bitmap string, ascending."""
-    out: list[int] = []
-    extend = out.extend
-    for index, byte in enumerate(data):
-        if byte:
-            base = index * 8
-            extend(base + bit for bit in _BITS[byte])
-    return out
-
-
-def pack(ordinals: Sequence[int]) -> bytes:
-    return struct.pack(f">{len(ordinals)}I", *ordinals)
-
-
-def unpack(data: bytes) -> list[int]:
-    return list(struct.unpack(f">{len(data) // 4}I", data))
-
-
-def in_holdout(ordinal: int, seed: int, per_million: int) -> bool:
-    """Deterministic, stable per (customer, incident): a cheap integer mix of ordinal and seed."""
-    x = (ordinal * 0x9E3779B1 + seed) & 0xFFFFFFFFFFFFFFFF
-    x ^= x >> 29
-    x = (x * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
-    x ^= x >> 32
-    return x % 1_000_000 < per_million
-
-
-def holdout_seed(incident_id: str) -> int:
-    return int.from_bytes(hashlib.blake2b(incident_id.encode(), digest_size=8).digest(), "big")
+WINDOW_BYTES = 8192  # bitmap bytes decoded at a time: 65,536 ordinals
 
 
 @dataclass(frozen=True, slots=True)
 class AudienceSummary:
-    """Counts of one resolution. ``affected`` ignores consent; ``eligible`` honours it."""
+    """Counts of one resolution. ``affected`` ignores consent; ``eligible`` honours it.
+
+    ``overlap``: eligible customers also in the ``compare_with`` bitmap (an incident's "seen").
+    """
 
     affected: int
     eligible: int
@@ -75,6 +53,7 @@ class AudienceSummary:
     by_language: dict[str, int] = field(default_factory=dict)
     by_calling_code: dict[str, int] = field(default_factory=dict)
     sample: list[int] = field(default_factory=list)
+    overlap: int = 0
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -102,6 +81,14 @@ class Destination:
     exclude: str | None = None  # bitmap of customers already selected (a widened scope)
 
 
+@dataclass
+class _Emitted:
+    decoded: bool
+    notified: int = 0
+    holdout: int = 0
+    sample: list[int] = field(default_factory=list)
+
+
 class Audiences:
     def __init__(self, redis: Redis, keys: Keys, tiers: Sequence[str]) -> None:
         self._redis = redis
@@ -116,41 +103,50 @@ class Audiences:
         seed: int = 0,
         destination: Destination | None = None,
         sample_size: int = 0,
+        compare_with: str | None = None,
     ) -> AudienceSummary:
         """Resolve ``rule``: counts, tier-ordered send list and holdout (written if asked)."""
         destination = destination or Destination()
-        scratch = _Scratch(self._keys)
+        scratch = Scratch(self._keys)
         try:
             selected = await self._compile(rule, scratch)
             eligible = scratch.new()
             pipe = self._redis.pipeline(transaction=False)
             pipe.bitop("AND", eligible, selected, self._keys.opted_in)
-            _subtract(pipe, eligible, self._keys.opted_out, scratch.new())
+            subtract(pipe, eligible, self._keys.opted_out, scratch.new())
             if destination.exclude:
-                _subtract(pipe, eligible, destination.exclude, scratch.new())
+                subtract(pipe, eligible, destination.exclude, scratch.new())
+            if destination.eligible:
+                pipe.copy(eligible, destination.eligible, replace=True)
+                pipe.expire(destination.eligible, SCRATCH_TTL_SECONDS)
+            overlap = scratch.new()
+            if compare_with:
+                pipe.bitop("AND", overlap, eligible, compare_with)
             scratch.expire(pipe)
             pipe.bitcount(selected)
-            pipe.bitcount(eligible)
-            affected, count = (await pipe.execute())[-2:]
-            by_tier, ordered = await self._tier_order(eligible, scratch)
+            pipe.bitcount(overlap)
+            affected, overlapping = (await pipe.execute())[-2:]
+            parts, by_tier = await self._by_tier(eligible, scratch)
             by_language = await self._counts(eligible, LANGUAGE_ATTRIBUTE, scratch)
             by_calling_code = await self._counts(eligible, CALLING_CODE_ATTRIBUTE, scratch)
-            send, held = _split(ordered, seed, holdout_per_million)
-            await self._write(destination, eligible, send, held)
+            emitted = await self._emit(parts, destination, (seed, holdout_per_million), sample_size)
+            if not emitted.decoded:
+                emitted.notified = sum(by_tier.values())
         finally:
             await scratch.drop(self._redis)
         return AudienceSummary(
             affected=int(affected),
-            eligible=int(count),
-            notified=len(send),
-            holdout=len(held),
+            eligible=sum(by_tier.values()),
+            notified=emitted.notified,
+            holdout=emitted.holdout,
             by_tier=by_tier,
             by_language=by_language,
             by_calling_code=by_calling_code,
-            sample=send[:sample_size],
+            sample=emitted.sample,
+            overlap=int(overlapping),
         )
 
-    async def _compile(self, rule: Rule, scratch: _Scratch) -> str:
+    async def _compile(self, rule: Rule, scratch: Scratch) -> str:
         match rule:
             case Equals(attribute, values):
                 keys = [self._keys.index(attribute, v) for v in values]
@@ -171,13 +167,13 @@ class Audiences:
                 out = scratch.new()
                 pipe = self._redis.pipeline(transaction=False)
                 pipe.copy(self._keys.everyone, out)
-                _subtract(pipe, out, part, scratch.new())
+                subtract(pipe, out, part, scratch.new())
                 scratch.expire(pipe)
                 await pipe.execute()
                 return out
         raise TypeError(f"not a rule: {rule!r}")  # pragma: no cover - exhaustive over Rule
 
-    async def _combine(self, op: str, keys: list[str], scratch: _Scratch) -> str:
+    async def _combine(self, op: str, keys: list[str], scratch: Scratch) -> str:
         if len(keys) == 1:
             return keys[0]
         out = scratch.new()
@@ -188,10 +184,8 @@ class Audiences:
             await pipe.execute()
         return out
 
-    async def _tier_order(
-        self, eligible: str, scratch: _Scratch
-    ) -> tuple[dict[str, int], list[int]]:
-        """Eligible ordinals, highest tier first; unknown tiers last."""
+    async def _by_tier(self, eligible: str, scratch: Scratch) -> tuple[list[str], dict[str, int]]:
+        """One bitmap per configured tier, highest first, then customers of any other tier."""
         pipe = self._redis.pipeline(transaction=False)
         rest = scratch.new()
         pipe.copy(eligible, rest)
@@ -200,23 +194,62 @@ class Audiences:
             part = scratch.new()
             parts.append(part)
             pipe.bitop("AND", part, eligible, self._keys.index(TIER_ATTRIBUTE, tier))
-            _subtract(pipe, rest, part, scratch.new())
+            subtract(pipe, rest, part, scratch.new())
+        parts.append(rest)
         scratch.expire(pipe)
-        await pipe.execute()
-        pipe = self._redis.pipeline(transaction=False)
-        for key in [*parts, rest]:
-            pipe.get(key)
-        results = await pipe.execute()
-        by_tier: dict[str, int] = {}
-        ordered: list[int] = []
-        for name, data in zip([*self._tiers, "other"], results, strict=True):
-            members = decode_bitmap(data or b"")
-            if members or name != "other":
-                by_tier[name] = len(members)
-            ordered += members
-        return by_tier, ordered
+        for part in parts:
+            pipe.bitcount(part)
+        counts = (await pipe.execute())[-len(parts) :]
+        by_tier = {tier: int(n) for tier, n in zip(self._tiers, counts, strict=False)}
+        if counts[-1]:
+            by_tier["other"] = int(counts[-1])
+        return parts, by_tier
 
-    async def _counts(self, eligible: str, attribute: str, scratch: _Scratch) -> dict[str, int]:
+    async def _emit(
+        self,
+        parts: list[str],
+        destination: Destination,
+        holdout: tuple[int, int],
+        sample_size: int,
+    ) -> _Emitted:
+        """Decode the tier bitmaps window by window, in tier order; append the packed lists.
+
+        A preview without holdout decodes only as far as its sample needs."""
+        seed, per_million = holdout
+        lists = [destination.send_list, destination.holdout_list]
+        pipe = self._redis.pipeline(transaction=False)
+        for key in lists:
+            if key:
+                pipe.set(key, b"", ex=SCRATCH_TTL_SECONDS)
+        out = _Emitted(decoded=any(lists) or per_million > 0)
+        for key, start in await self._windows(parts):
+            if not out.decoded and len(out.sample) >= sample_size:
+                break
+            pipe.getrange(key, start, start + WINDOW_BYTES - 1)
+            window = (await pipe.execute())[-1]
+            pipe = self._redis.pipeline(transaction=False)
+            send, held = split_holdout(decode_bitmap(window, start * 8), seed, per_million)
+            out.notified += len(send)
+            out.holdout += len(held)
+            out.sample += send[: max(0, sample_size - len(out.sample))]
+            for target, ordinals in zip(lists, (send, held), strict=True):
+                if target and ordinals:
+                    pipe.append(target, pack(ordinals))
+        await pipe.execute()
+        return out
+
+    async def _windows(self, parts: list[str]) -> list[tuple[str, int]]:
+        pipe = self._redis.pipeline(transaction=False)
+        for part in parts:
+            pipe.strlen(part)
+        lengths = await pipe.execute()
+        return [
+            (part, start)
+            for part, length in zip(parts, lengths, strict=True)
+            for start in range(0, int(length), WINDOW_BYTES)
+        ]
+
+    async def _counts(self, eligible: str, attribute: str, scratch: Scratch) -> dict[str, int]:
         members = await awaited(self._redis.smembers(self._keys.values(attribute)))
         values = sorted(v.decode() for v in members)
         if not values:
@@ -229,64 +262,3 @@ class Audiences:
             pipe.delete(part)
         counts = (await pipe.execute())[1::3]
         return {v: int(c) for v, c in zip(values, counts, strict=True) if c}
-
-    async def _write(
-        self, destination: Destination, eligible: str, send: list[int], held: list[int]
-    ) -> None:
-        pipe = self._redis.pipeline(transaction=True)
-        ttl = SCRATCH_TTL_SECONDS
-        if destination.send_list:
-            pipe.set(destination.send_list, pack(send), ex=ttl)
-        if destination.holdout_list:
-            pipe.set(destination.holdout_list, pack(held), ex=ttl)
-        if destination.eligible:
-            pipe.copy(eligible, destination.eligible, replace=True)
-            pipe.expire(destination.eligible, ttl)
-        await pipe.execute()
-
-
-def _subtract(pipe: Pipeline, target: str, remove: str, scratch_key: str) -> None:
-    """target := target minus remove, as (target AND remove) XOR target; no BITOP NOT sizing."""
-    pipe.bitop("AND", scratch_key, target, remove)
-    pipe.bitop("XOR", target, target, scratch_key)
-
-
-def _split(ordered: list[int], seed: int, per_million: int) -> tuple[list[int], list[int]]:
-    if per_million <= 0:
-        return ordered, []
-    send: list[int] = []
-    held: list[int] = []
-    for ordinal in ordered:
-        (held if in_holdout(ordinal, seed, per_million) else send).append(ordinal)
-    return send, held
-
-
-class _Scratch:
-    """Unique temporary keys with a TTL, deleted when the resolution ends."""
-
-    def __init__(self, keys: Keys) -> None:
-        self._keys = keys
-        self._run = uuid.uuid4().hex[:12]
-        self.created: list[str] = []
-        self._expiring = 0
-
-    def expire(self, pipe: Pipeline) -> None:
-        """Queue a TTL on every key made since the last call (a crash must not leak them)."""
-        for key in self.created[self._expiring :]:
-            pipe.expire(key, SCRATCH_TTL_SECONDS)
-        self._expiring = len(self.created)
-
-    def new(self) -> str:
-        key = self._keys.scratch(f"{self._run}:{len(self.created)}")
-        self.created.append(key)
-        return key
-
-    async def drop(self, redis: Redis) -> None:
-        if self.created:
-            await redis.delete(*self.created)
-
-
-def iter_chunks(total: int, size: int) -> Iterator[tuple[int, int]]:
-    """(start, stop) index ranges covering ``total`` items in chunks of ``size``."""
-    for start in range(0, total, size):
-        yield start, min(start + size, total)

@@ -1,10 +1,11 @@
 """Every Redis key this service writes, in one place, under the configured prefix.
 
 Layout (P = prefix, default "ob"):
-  customers   P:cust:seq (counter), P:cust:ids (hash id -> ordinal), P:cust:phones (hash
-              phone -> ordinal), P:c:<ordinal> (hash: the record), P:bm:<attr>:<value> (bitmap
-              over ordinals: the attribute indexes), P:bm:optin, P:bm:optout, P:bm:all,
-              P:vals:<attr> (set of the attribute's values)
+  customers   P:cust:seq (counter), P:cust:ids:<bucket> (hash id -> ordinal),
+              P:cust:ph:<bucket> (hash phone -> ordinal), P:c:<ordinal> (string: the record,
+              customer_records.py), P:bm:<attr>:<value> (bitmap over ordinals: the attribute
+              indexes), P:bm:optin, P:bm:optout, P:bm:all, P:vals:<attr> (set of the
+              attribute's values), P:imp:<run>:seen (bitmap: ids one import has written)
   incidents   P:inc:seq, P:inc:<id> (JSON), P:inc:<id>:audit (list), P:incs (zset by start)
   broadcasts  P:bc:<id> (hash: meta), P:bc:<id>:rcpt (packed uint32 ordinals in send order),
               P:bc:<id>:st (one state byte per recipient), P:bc:<id>:at (attempt byte),
@@ -22,7 +23,14 @@ Layout (P = prefix, default "ob"):
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+
+
+def lookup_bucket(text: str) -> str:
+    """One of 65,536 small hashes: ~15 entries each per million customers, so Redis keeps
+    them as compact listpacks (~20 bytes an entry instead of ~66 in one big hash)."""
+    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:4]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,13 +42,17 @@ class Keys:
     def customer_seq(self) -> str:
         return f"{self.prefix}:cust:seq"
 
-    @property
-    def customer_ids(self) -> str:
-        return f"{self.prefix}:cust:ids"
+    def customer_ids(self, customer_id: str) -> str:
+        """The bucket holding ``customer_id`` -> ordinal (mirrors ``bucket`` in customers.lua)."""
+        return f"{self.prefix}:cust:ids:{lookup_bucket(customer_id)}"
 
-    @property
-    def customer_phones(self) -> str:
-        return f"{self.prefix}:cust:phones"
+    def customer_phones(self, phone: str) -> str:
+        """The bucket holding ``phone`` -> ordinal."""
+        return f"{self.prefix}:cust:ph:{lookup_bucket(phone)}"
+
+    def import_seen(self, run: str) -> str:
+        """Bitmap of the ordinals one import run has written (finds duplicate ids)."""
+        return f"{self.prefix}:imp:{run}:seen"
 
     def customer(self, ordinal: int) -> str:
         return f"{self.prefix}:c:{ordinal}"

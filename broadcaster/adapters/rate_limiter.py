@@ -52,16 +52,19 @@ class Pacer:
                 now = monotonic()
                 while self._slots and self._slots[0] < now - STALE_SLOT_SECONDS:
                     self._slots.popleft()  # a slot missed by far would become a burst: drop it
-                if self._slots:
+                if not self._slots:
+                    await self._refill()
+                    continue
+                wait = self._slots[0] - now - horizon
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                limit = monotonic() + horizon
+                taken: list[float] = []
+                while self._slots and len(taken) < most and self._slots[0] <= limit:
+                    taken.append(self._slots.popleft())
+                if taken:
                     break
-                await self._refill()
-            wait = self._slots[0] - now - horizon
-            if wait > 0:
-                await asyncio.sleep(wait)
-            limit = monotonic() + horizon
-            taken: list[float] = []
-            while self._slots and len(taken) < most and self._slots[0] <= limit:
-                taken.append(self._slots.popleft())
+                # a 130429 (push_back) emptied the slots while we slept: lease fresh ones
         RATE_LIMITER_WAIT.observe(max(0.0, taken[0] - now))
         return taken
 

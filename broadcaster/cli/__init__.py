@@ -9,7 +9,17 @@ Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], Non
 
 
 def commands() -> list[Register]:
-    from broadcaster.cli import commander, demo, processes, templates, tokens, vouchers
+    from broadcaster.cli import (
+        audience,
+        commander,
+        customers,
+        demo,
+        processes,
+        segments,
+        templates,
+        tokens,
+        vouchers,
+    )
 
     return [
         processes.register,
@@ -17,5 +27,8 @@ def commands() -> list[Register]:
         commander.register,
         templates.register,
         tokens.register,
+        customers.register,
+        segments.register,
+        audience.register,
         vouchers.register,
     ]

@@ -14,8 +14,8 @@ from broadcaster.cli.api_client import call
 from broadcaster.cli.output import as_json, table
 from broadcaster.clock import utc_now
 from broadcaster.config import Settings
+from broadcaster.domain.segments import parse_labels as labels
 from broadcaster.domain.timefmt import format_rfc3339
-from broadcaster.errors import InputError
 
 _RELATIVE = re.compile(r"^\+(\d+)([mhd])$")
 
@@ -30,16 +30,6 @@ def when(text: str) -> str:
         )
         return format_rfc3339(utc_now() + delta) or ""
     return text
-
-
-def labels(pairs: list[str] | None) -> dict[str, str]:
-    out = {}
-    for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise InputError(f"--label expects key=value, got {pair!r}")
-        out[key] = value
-    return out
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -24,6 +25,15 @@ def calling_code(phone: str) -> str:
         if digits[:length] in _CALLING_CODES:
             return digits[:length]
     return ""
+
+
+REQUIRED_FIELDS = ("customer_id", "phone", "opt_in")
+OPTIONAL_FIELDS = ("name", "language", "timezone", "tier")
+CORE_FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS
+# words of the segment syntax (domain/segment_syntax.py) cannot also be attribute names
+RULE_WORDS = frozenset({"any_of", "all_of", "not"})
+RESERVED_NAMES = frozenset(CORE_FIELDS) | RULE_WORDS | {CALLING_CODE_ATTRIBUTE}
+ATTRIBUTE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,13 +71,34 @@ class Customer:
         )
         return hashlib.blake2b(canonical.encode(), digest_size=12).hexdigest()
 
-    def index_entries(self) -> list[tuple[str, str]]:
-        """(attribute, value) pairs a segment can select on: free attributes, tier, language."""
-        entries = [(k, v) for k, v in sorted(self.attributes.items()) if v != ""]
+    def index_entries(self, policy: IndexPolicy | None = None) -> list[tuple[str, str]]:
+        """(attribute, value) pairs a segment can select on: the indexed attributes, tier,
+        language and the calling code (for cost estimates by country)."""
+        policy = policy or IndexPolicy()
+        entries = [
+            (name, value)
+            for name, value in sorted(self.attributes.items())
+            if value and policy.indexes(name)
+        ]
         entries.append((TIER_ATTRIBUTE, self.tier))
         entries.append((LANGUAGE_ATTRIBUTE, self.language))
         entries.append((CALLING_CODE_ATTRIBUTE, calling_code(self.phone)))
         return entries
+
+
+@dataclass(frozen=True, slots=True)
+class IndexPolicy:
+    """Which free attributes get an index (a bitmap per value); tier and language always do.
+
+    ``attributes`` empty means every attribute. An unindexed attribute is still stored on the
+    record (templates can print it) but no segment can select on it: that is how an id-like
+    column (account number, street address) is kept from costing a bitmap per distinct value.
+    """
+
+    attributes: frozenset[str] = frozenset()
+
+    def indexes(self, attribute: str) -> bool:
+        return not self.attributes or attribute in self.attributes
 
 
 def with_defaults(customer: Customer, language: str, timezone: str, tier: str) -> Customer:
@@ -82,3 +113,12 @@ def with_defaults(customer: Customer, language: str, timezone: str, tier: str) -
         tier=customer.tier or tier,
         attributes=customer.attributes,
     )
+
+
+def attribute_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a customer attribute, or ``None`` when it can."""
+    if not ATTRIBUTE_NAME.match(name):
+        return "attribute names are a lower-case letter, then letters, digits or _ (max 64)"
+    if name in RESERVED_NAMES:
+        return f"{name!r} is reserved"
+    return None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +29,7 @@ from broadcaster.adapters.directory import Directory
 from broadcaster.adapters.holds import Holds
 from broadcaster.adapters.incident_store import IncidentStore
 from broadcaster.adapters.keys import Keys
-from broadcaster.adapters.rate_limiter import Pacers
+from broadcaster.adapters.rate_limiter import Pacer, Pacers
 from broadcaster.adapters.template_status import TemplateStatuses
 from broadcaster.adapters.voucher_store import VoucherStore
 from broadcaster.adapters.whatsapp import CloudApi, SendFailed, template_payload
@@ -121,6 +122,15 @@ def due_now(view: ChunkView, now_ms: int) -> tuple[list[int], int | None]:
     return ready, earliest
 
 
+async def settle(awaitables: Iterable[Awaitable[None]]) -> None:
+    """Await all of them, even when one fails (then raise its error): unlike ``gather``, no
+    send is left running unobserved and none is cancelled mid-request."""
+    results = await asyncio.gather(*awaitables, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+
+
 class ChunkSender:
     """Runs one chunk of one broadcast until nothing in it is due."""
 
@@ -158,8 +168,12 @@ class ChunkSender:
             if not ready:
                 wait = None if earliest is None else max(0.05, (earliest - now_ms) / 1000)
                 return ChunkReport(self._sent, wait)
-            await self._send(view, ready)
-            await self._writer.flush()
+            try:
+                await self._send(view, ready)
+            finally:
+                # outcomes of requests that left are recorded even if something else failed:
+                # left unrecorded they would look unsent once their deadline passes
+                await self._writer.flush()
             if self._stop:
                 return ChunkReport(self._sent, 10.0 if self._stop == "hold" else None, self._stop)
             if monotonic() - started > soft_deadline:
@@ -206,7 +220,7 @@ class ChunkSender:
         by_number: dict[str, list[_Item]] = defaultdict(list)
         for item in items:
             by_number[item.number].append(item)
-        await asyncio.gather(*(self._drive(number, queue) for number, queue in by_number.items()))
+        await settle(self._drive(number, queue) for number, queue in by_number.items())
 
     async def _run_context(self, ordinals: list[int]) -> RunContext:
         """Fresh incident state, and what this kind of message needs about its recipients."""
@@ -245,8 +259,17 @@ class ChunkSender:
         """Claim and send ``queue`` for one sender number, at the pace its slots allow."""
         deps = self._deps
         pacer = deps.pacers[number]
-        wa = deps.settings.whatsapp
         tasks: list[asyncio.Task[None]] = []
+        try:
+            await self._claim_and_send(number, pacer, queue, tasks)
+        finally:
+            await settle(tasks)  # whatever was claimed is sent and its outcome kept
+
+    async def _claim_and_send(
+        self, number: str, pacer: Pacer, queue: list[_Item], tasks: list[asyncio.Task[None]]
+    ) -> None:
+        deps = self._deps
+        wa = deps.settings.whatsapp
         position = 0
         while position < len(queue) and not self._stop:
             slots = await pacer.take(min(CLAIM_BATCH, len(queue) - position))
@@ -283,8 +306,6 @@ class ChunkSender:
                 else:
                     unused.append(slot)
             pacer.give_back(unused)
-        if tasks:
-            await asyncio.gather(*tasks)
 
     async def _send_one(self, item: _Item, number: str, slot: float, attempt: int) -> None:
         deps = self._deps

@@ -21,6 +21,7 @@ from broadcaster.services.intake import intake_service
 from broadcaster.web import (
     api_broadcasts,
     api_contacts,
+    api_customers,
     api_incidents,
     api_vouchers,
     openapi,
@@ -90,4 +91,5 @@ def create_app(deps: Deps) -> web.Application:
     app.router.add_routes(openapi.routes)
     app.router.add_routes(api_contacts.routes)
     app.router.add_routes(api_vouchers.routes)
+    app.router.add_routes(api_customers.routes)
     return app

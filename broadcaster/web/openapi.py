@@ -46,6 +46,13 @@ def _errors(*codes: int) -> dict[str, Any]:
 
 
 _ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+_SAMPLE = {
+    "name": "sample",
+    "in": "query",
+    "required": False,
+    "description": "how many masked sample recipients to show (default 10)",
+    "schema": {"type": "integer", "minimum": 0},
+}
 _IDEMPOTENCY = {
     "name": "Idempotency-Key",
     "in": "header",
@@ -185,6 +192,77 @@ def _paths() -> dict[str, Any]:
                 },
             }
         },
+        "/api/v1/incidents/{id}/audience": {
+            "get": _api(
+                "who the incident reaches: counts by tier, language and country, holdout, "
+                "customers earlier notices already selected, a masked sample, sending time",
+                _json(_ref("Audience"), "the audience preview"),
+                params=[_ID, _SAMPLE],
+                errors=(400, 401, 403, 404),
+            )
+        },
+        "/api/v1/segments": {
+            "get": _api(
+                "the configured segments and their rules",
+                _json(_OBJECT, '{"segments": [...]}'),
+                errors=(401,),
+            )
+        },
+        "/api/v1/segments/{name}/audience": {
+            "get": _api(
+                "who a segment reaches, with scope labels as an incident would give them",
+                _json(_ref("Audience"), "the audience preview"),
+                params=[
+                    {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {
+                        "name": "label",
+                        "in": "query",
+                        "required": False,
+                        "description": "scope label key=value (repeatable)",
+                        "schema": {"type": "array", "items": {"type": "string"}},
+                        "style": "form",
+                        "explode": True,
+                    },
+                    _SAMPLE,
+                ],
+                errors=(400, 401, 403, 404),
+            )
+        },
+        "/api/v1/customers": {
+            "post": _api(
+                "create or update up to customers.api_batch_limit customers, all or nothing "
+                "(admin role)",
+                _json(_OBJECT, "created, updated, unchanged and superseded counts"),
+                body=_ref("Customers"),
+                errors=(400, 401, 403, 413, 415, 422),
+            )
+        },
+        "/api/v1/customers/delete": {
+            "post": _api(
+                "erase customers: personal data and index bits (admin role)",
+                _json(_OBJECT, "which ids were erased and which were unknown"),
+                body={
+                    "type": "object",
+                    "required": ["customer_ids"],
+                    "properties": {"customer_ids": _STRINGS},
+                },
+                errors=(400, 401, 403, 413, 415),
+            )
+        },
+        "/api/v1/customers/{id}": {
+            "get": _api(
+                "one customer's record and opt-out state (admin role)",
+                _json(_OBJECT, "the customer"),
+                params=[_ID],
+                errors=(401, 403, 404),
+            ),
+            "delete": _api(
+                "erase one customer (admin role)",
+                _json(_OBJECT, '{"customer_id": ..., "erased": true}'),
+                params=[_ID],
+                errors=(401, 403, 404),
+            ),
+        },
         "/api/v1/incidents/{id}/vouchers": {
             "get": {
                 **_api(
@@ -306,6 +384,28 @@ def _schemas() -> dict[str, Any]:
                 "summary": {"type": ["string", "null"], "maxLength": 1000},
                 "labels": {"type": ["object", "null"], "additionalProperties": {"type": "string"}},
                 "holdout_percent": {"type": ["number", "null"], "minimum": 0, "maximum": 50},
+            },
+        },
+        "Customers": {
+            "description": "customer objects with the JSON Lines import's keys "
+            '(docs/customers.md), as a list or {"customers": [...]}',
+            "type": ["object", "array"],
+        },
+        "Audience": {
+            "type": "object",
+            "properties": {
+                **{
+                    name: {"type": "integer"}
+                    for name in ("affected", "eligible", "notified", "holdout")
+                },
+                "already_selected": {"type": "integer"},
+                "holdout_percent": {"type": "number"},
+                **{
+                    name: {"type": "object", "additionalProperties": {"type": "integer"}}
+                    for name in ("by_tier", "by_language", "by_calling_code")
+                },
+                "estimate": _OBJECT,
+                "sample": {"type": "array", "items": _OBJECT},
             },
         },
         "Contacts": {

@@ -62,3 +62,14 @@ async def test_pacers_are_per_number_with_overrides(redis_client):
     assert 899 < pacers["111"].rate <= 900.0, "integer microseconds never round the rate up"
     assert 71.9 < pacers["222"].rate <= 72.0
     assert pacers["111"] is pacers["111"]
+
+
+async def test_a_push_back_while_a_take_waits_still_yields_a_slot(redis_client):
+    pacer = Pacer(redis_client, "ob:rl:pushed", 2.0)  # one slot per lease, 0.5 s apart
+    await pacer.take(1)
+    waiting = asyncio.create_task(pacer.take(1))  # sleeps until its slot is near
+    await asyncio.sleep(0.1)
+    assert not waiting.done()
+    await pacer.push_back(0.2)  # a 130429 elsewhere empties the local slots meanwhile
+    slots = await waiting
+    assert len(slots) == 1
