@@ -131,7 +131,7 @@ async def build_deps(
     timeout = aiohttp.ClientTimeout(total=wa.request_timeout.total_seconds())
     http = aiohttp.ClientSession(connector=connector, timeout=timeout)
     try:
-        queue = ArqQueue(arq, settings.redis.queue_name)
+        queue = ArqQueue(arq, settings.redis.queue_name, settings.redis.key_prefix)
         cloud = CloudApi(
             http, wa.api_base_url, wa.api_version, wa.access_token, timeout.total or 30
         )

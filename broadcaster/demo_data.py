@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 from broadcaster.domain.customers import Customer
 
 REGIONS = ("jkt-selatan", "jkt-utara", "bandung", "surabaya")
@@ -34,3 +37,26 @@ def sample_customers(count: int, start: int = 0) -> list[Customer]:
             )
         )
     return out
+
+
+CSV_COLUMNS = ("customer_id", "phone", "opt_in", "name", "language", "timezone", "tier")
+# rows a real CRM export has: the import rejects them with their line and reason
+BROKEN_ROWS = (
+    ("C900001", "0812-345", "yes", "Short Number", "id", "Asia/Jakarta", "gold"),
+    ("", "+6281299990000", "yes", "No Id", "id", "Asia/Jakarta", "silver"),
+)
+
+
+def write_customer_csv(path: Path, customers: list[Customer]) -> None:
+    """``customers`` as a CRM export would give them, plus ``BROKEN_ROWS``."""
+    attributes = sorted({k for c in customers for k in c.attributes})
+    with path.open("w", newline="", encoding="utf-8") as sink:
+        writer = csv.writer(sink)
+        writer.writerow([*CSV_COLUMNS, *attributes])
+        for c in customers:
+            core = (c.customer_id, c.phone, "yes" if c.opt_in else "no", c.name, c.language)
+            writer.writerow(
+                [*core, c.timezone, c.tier, *(c.attributes.get(a, "") for a in attributes)]
+            )
+        for row in BROKEN_ROWS:
+            writer.writerow([*row, *("" for _ in attributes)])

@@ -59,7 +59,7 @@ async def _retrying(ctx: dict[str, Any], name: str, work: Awaitable[Any]) -> Any
         result = await work
     except NotReady as exc:
         JOBS.labels(name, "retry").inc()
-        raise Retry(defer=60) from exc
+        raise Retry(defer=_deps(ctx).settings.worker.max_defer.total_seconds()) from exc
     except InputError:
         logger.exception("job refused", extra={"job": name})
         JOBS.labels(name, "failed").inc()

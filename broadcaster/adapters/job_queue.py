@@ -1,4 +1,11 @@
-"""The arq queue behind the JobQueue port."""
+"""The arq queue behind the JobQueue port.
+
+arq keeps a job's data, result and in-progress marker under ``arq:job:<id>``-style keys that
+its queue name does not separate, and refuses a job whose id it still holds. Our job ids are
+deterministic (``plan:INC-1:notice:r1``), so two deployments sharing one Redis (staging and
+production, or a demo) would silently drop each other's jobs: every id is namespaced with the
+deployment's key prefix.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +15,10 @@ from arq.connections import ArqRedis
 
 
 class ArqQueue:
-    def __init__(self, pool: ArqRedis, queue_name: str) -> None:
+    def __init__(self, pool: ArqRedis, queue_name: str, namespace: str) -> None:
         self._pool = pool
         self._queue_name = queue_name
+        self._namespace = namespace
 
     async def enqueue(
         self, function: str, *args: Any, job_id: str, defer_seconds: float = 0
@@ -18,7 +26,7 @@ class ArqQueue:
         job = await self._pool.enqueue_job(
             function,
             *args,
-            _job_id=job_id,
+            _job_id=f"{self._namespace}:{job_id}",
             _queue_name=self._queue_name,
             _defer_by=defer_seconds or None,
         )

@@ -45,6 +45,7 @@ async def send_text(
     pacer = deps.pacers[number]
     payload = text_payload(customer.wa_id, text, opaque)
     for attempt in range(1, ATTEMPTS + 1):
+        await pair_turn(deps, number, customer.wa_id)
         await pacer.wait((await pacer.take(1))[0])
         try:
             await deps.cloud.send(number, payload)
@@ -62,6 +63,18 @@ async def send_text(
         break
     AUTO_REPLIES.labels(reason.value, "sent").inc()
     return True
+
+
+async def pair_turn(deps: Deps, number: str, wa_id: str) -> None:
+    """Wait until this customer may get another message from ``number`` (Meta's pair rate:
+    one per ``whatsapp.pair_interval``), then take the turn; broadcasts take the same key."""
+    interval_ms = int(deps.settings.whatsapp.pair_interval.total_seconds() * 1000)
+    if interval_ms <= 0:
+        return
+    key = deps.keys.pair(number, wa_id)
+    while not await deps.redis.set(key, b"1", nx=True, px=interval_ms):
+        remaining = int(await deps.redis.pttl(key))
+        await asyncio.sleep(max(0.05, remaining / 1000))
 
 
 async def affecting(deps: Deps, customer: Customer, now: datetime) -> list[Incident]:

@@ -66,11 +66,14 @@ async def record_follow_up(
             await send_text(deps, number, customer, text, ReplyKind.FOLLOW_UP_CASE, opaque)
         return "follow_up_down"
     text = deps.replies.render(ReplyKind.FOLLOW_UP_OK, language, context)
-    await send_text(deps, number, customer, text, ReplyKind.FOLLOW_UP_OK, opaque)
+    reason = ReplyKind.FOLLOW_UP_OK
     if deps.settings.followup.csat:
+        # thanks and the 1-5 question in one message: one notification, and no second
+        # message to the same person seconds later (Meta's pair rate, 131056)
         await deps.follow_ups.expect_score(ordinal, incident.id)
         question = deps.replies.render(ReplyKind.CSAT, language, context)
-        await send_text(deps, number, customer, question, ReplyKind.CSAT, opaque)
+        text, reason = f"{text}\n\n{question}", ReplyKind.CSAT
+    await send_text(deps, number, customer, text, reason, opaque)
     return "follow_up_ok"
 
 

@@ -256,8 +256,8 @@ class Planner:
 
     async def _after_create(self, broadcast: Broadcast, incident: Incident) -> None:
         """What a new broadcast changes elsewhere: promises, superseded sends, the incident."""
-        if broadcast.kind is Kind.NOTICE:
-            await self._mark_notified(incident.id)
+        if broadcast.kind in (Kind.NOTICE, Kind.UPDATE):
+            await self._record_told(incident.id)
         if broadcast.kind in TOLD_KINDS:
             await self.queue.enqueue(
                 "keep_promise",
@@ -342,13 +342,17 @@ class Planner:
             return {}
         return {code: round(count * total / notified) for code, count in counts.items()}
 
-    async def _mark_notified(self, incident_id: str) -> None:
+    async def _record_told(self, incident_id: str) -> None:
+        """Customers are being told: mark the incident notified and keep the first ETA they
+        hear (a notice without one leaves it to the first update that has one)."""
         for _ in range(5):
             incident = await self.incidents.get(incident_id)
-            if incident.notified:
+            eta = honest_eta(incident.eta, self.cadence)
+            if incident.notified and (incident.first_eta is not None or eta is None):
                 return
-            updated = mark_notified(incident, honest_eta(incident.eta, self.cadence))
-            audit = AuditEntry(self.clock(), SYSTEM.name, SYSTEM.source, "notice planned", {})
+            updated = mark_notified(incident, eta)
+            what = "notice planned" if not incident.notified else "first ETA told"
+            audit = AuditEntry(self.clock(), SYSTEM.name, SYSTEM.source, what, {})
             try:
                 await self.incidents.save(updated, audit, incident.revision)
                 return

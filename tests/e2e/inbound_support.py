@@ -44,8 +44,9 @@ async def drained(stack: LocalStack) -> bool:
     deps = stack.deps
     # job ids only: a job's definition may vanish between listing and reading it
     queued = await deps.arq.zrange(deps.settings.redis.queue_name, 0, -1)
-    running = await deps.arq.keys("arq:in-progress:in:*")
-    return not [j for j in queued if j.startswith(b"in:")] and not running
+    inbound = f"{deps.settings.redis.key_prefix}:in:"
+    running = await deps.arq.keys(f"arq:in-progress:{inbound}*")
+    return not [j for j in queued if j.decode().startswith(inbound)] and not running
 
 
 def texts_to(stack: LocalStack, wa_id: str) -> list[str]:

@@ -19,7 +19,7 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from broadcaster.__main__ import main
-from broadcaster.demo import notice_settled
+from broadcaster.demo import settled
 from broadcaster.demo_data import sample_customers
 from broadcaster.embedded_redis import free_port
 from broadcaster.local_stack import LOCAL_TOKEN
@@ -44,7 +44,7 @@ async def broadcast_sent(settings, redis_url) -> AsyncIterator[LocalStack]:
             "/api/v1/incidents",
             {"title": "Gangguan fiber", "segments": ["fiber"], "labels": {"region": "jkt-selatan"}},
         )
-        await stack.wait_for(lambda: notice_settled(stack, incident["id"]))
+        await settled(stack, incident["id"], "notice")
         yield stack
 
 

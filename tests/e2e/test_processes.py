@@ -11,6 +11,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import redis
 
 from broadcaster.embedded_redis import free_port
 from tests.conftest import REPO
@@ -110,9 +111,24 @@ def test_bad_usage_exits_2(redis_url):
 
 
 @pytest.mark.slow
-def test_demo_prints_a_summary_with_deliveries(redis_url):
-    result = run(["demo"], base_env(redis_url))
-    assert result.returncode == 0, result.stderr
-    assert "delivered" in result.stdout
-    delivered = next(line for line in result.stdout.splitlines() if line.startswith("notice"))
-    assert int(delivered.split("delivered ")[1].split(",")[0]) > 0
+def test_the_demo_tells_the_whole_story_twice_on_a_shared_redis_and_cleans_up(redis_url):
+    for _ in range(2):  # the second run must not collide with what the first left behind
+        result = run(["demo"], base_env(redis_url))
+        assert result.returncode == 0, result.stderr
+        assert result.stderr == "", "no warnings: the demo is configured as in production"
+        lines = {line.split()[0]: line for line in result.stdout.splitlines() if line.strip()}
+        assert "2000 imported" in lines["customers"]
+        assert "2 rejected" in lines["customers"]
+        assert "declared from Alertmanager alert" in lines["incident"]
+        assert number_after("delivered", lines["notice"]) > 0
+        assert "one update to" in lines["update"]
+        assert "was kept" in lines["resolved"]
+        assert number_after("vouchers", lines["vouchers"]) > 0
+        assert "1 still broken" in lines["follow-up"]
+        assert "contacts prevented" in lines["deflection"]
+    leftovers = redis.Redis.from_url(redis_url).keys("*obdemo-*")
+    assert leftovers == [], "the demo removes its keys and arq's keys for its jobs"
+
+
+def number_after(word: str, line: str) -> int:
+    return int(line.split(word, 1)[1].split()[0].strip(","))

@@ -80,7 +80,7 @@ async def incidents(deps: Any) -> list[Incident]:
 async def planned(redis: Any) -> list[list[Any]]:
     """The broadcasts lifecycle changes asked for (outbox relayed into arq job ids)."""
     ids = [j.decode() for j in await redis.zrange("ob:queue", 0, -1)]
-    return sorted(i.split(":")[2:] for i in ids if i.startswith("plan:"))
+    return sorted(i.split(":")[3:] for i in ids if i.startswith("ob:plan:"))
 
 
 def lead_time_count() -> float:

@@ -38,7 +38,8 @@ async def test_an_alertmanager_group_is_recorded_once_per_alert(hooks, intake, r
     groups = await intake.store.tracked()
     assert len(groups) == 2  # eu-west-1 and us-east-1 are two scopes of public-api
     jobs = await redis_client.zrange("ob:queue", 0, -1)
-    assert sorted(j.decode().split(":")[1] for j in jobs) == sorted(groups)
+    # job ids: "<key prefix>:evaluate:<group>"
+    assert sorted(j.decode().split(":")[2] for j in jobs) == sorted(groups)
 
 
 async def test_a_resent_group_is_a_duplicate_and_changes_nothing(hooks, redis_client):
