@@ -220,6 +220,26 @@ def print_report(report: dict[str, Any]) -> None:
             if any(m.values())
         ],
     )
+    eta = report.get("eta") or {}
+    if eta.get("first_told"):
+        print(f"first ETA told: {eta['first_told']} ({eta['kept']})")
+    vouchers = report.get("vouchers") or {}
+    if vouchers.get("issued") or vouchers.get("pending"):
+        print(
+            f"vouchers: {vouchers['issued']} issued, {vouchers['pending']} pending, "
+            f"{vouchers['delivered']} delivered, {vouchers['total_value']:g} {vouchers['currency']}"
+        )
+    follow = report.get("follow_up") or {}
+    if follow.get("answered_ok") or follow.get("answered_down"):
+        csat = follow["csat"]
+        score = "-" if csat["average"] is None else f"{csat['average']}/5 ({csat['answers']})"
+        print(
+            f"follow-up: {follow['answered_ok']} working, {follow['answered_down']} still "
+            f"broken ({len(follow['cases'])} cases), satisfaction {score}"
+        )
+    cost = report.get("cost") or {}
+    if cost.get("estimated") or cost.get("actual"):
+        print(f"cost: {cost['actual']:g} {cost['currency']} ({cost['estimated']:g} estimated)")
     if report.get("deflection"):
         print_deflection(report["deflection"])
 
