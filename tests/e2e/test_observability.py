@@ -19,7 +19,7 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from broadcaster.__main__ import main
-from broadcaster.demo import settled
+from broadcaster.demo import ALERTMANAGER_TOKEN, CUSTOMERS, settled
 from broadcaster.demo_data import sample_customers
 from broadcaster.embedded_redis import free_port
 from broadcaster.local_stack import LOCAL_TOKEN
@@ -229,6 +229,7 @@ def test_the_demo_logs_json_with_masked_phones_and_no_secret(
     # the demo's own credentials became known after start-up; anything logged now is scrubbed
     demo = SimulatorConfig()
     secrets = [demo.access_token, demo.app_secret, LOCAL_TOKEN, "local-verify-token"]
+    secrets.append(ALERTMANAGER_TOKEN.reveal())
     secrets.append(operator_secret)
     logging.getLogger("broadcaster.test").warning("late %s", " ".join(secrets))
     out = capsys.readouterr()
@@ -241,7 +242,7 @@ def test_the_demo_logs_json_with_masked_phones_and_no_secret(
     text = out.err + out.out
     for secret in secrets:
         assert secret not in text
-    customers = sample_customers(600)
+    customers = sample_customers(CUSTOMERS)
     for customer in customers:
         assert customer.phone.removeprefix("+") not in text
     masked = [f"+62812****{c.phone[-4:]}" for c in customers]
