@@ -6,7 +6,6 @@ import time; everything opened in ``build_deps`` is closed when its context exit
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ from broadcaster.errors import ConfigError
 from broadcaster.policies import cadence_policy, compensation_policy, price_table
 from broadcaster.rendering import Renderer
 from broadcaster.replies import ReplyBook, load_replies
+from broadcaster.services.in_flight import InFlight
 from broadcaster.services.incidents import IncidentService, Timings
 from broadcaster.services.milestones import Milestones
 from broadcaster.services.planning import Planner
@@ -175,7 +175,7 @@ async def build_deps(
             cadence_store=CadenceStore(redis, keys),
             vouchers=voucher_store,
             template_statuses=TemplateStatuses(redis, keys),
-            in_flight=asyncio.Semaphore(wa.max_in_flight),
+            in_flight=InFlight(wa.max_in_flight),
         )
         vouchers = VoucherService(
             settings,
