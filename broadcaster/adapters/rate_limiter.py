@@ -41,20 +41,23 @@ class Pacer:
     def rate(self) -> float:
         return 1_000_000 / self._interval_us
 
-    async def take(self, most: int, horizon: float = 0.05) -> list[float]:
+    async def take(
+        self, most: int, horizon: float = 0.05, late: float = STALE_SLOT_SECONDS
+    ) -> list[float]:
         """Up to ``most`` slots due within ``horizon`` seconds (monotonic times), at least one.
 
         Callers claim that many recipients and send each at its slot time: the claim (intent
-        recorded) happens at most ``horizon`` before the send it announces.
+        recorded) happens at most ``horizon`` before the send it announces. Slots more than
+        ``late`` seconds in the past are dropped, not handed out.
         """
         async with self._lock:
-            while True:
-                now = monotonic()
-                while self._slots and self._slots[0] < now - STALE_SLOT_SECONDS:
-                    self._slots.popleft()  # a slot missed by far would become a burst: drop it
-                if self._slots:
-                    break
+            now = monotonic()
+            while self._slots and self._slots[0] < now - late:
+                self._slots.popleft()  # a slot missed by far would become a burst: drop it
+            if not self._slots:
+                # a fresh lease starts at the Redis clock's "now": never dropped as late
                 await self._refill()
+                now = monotonic()
             wait = self._slots[0] - now - horizon
             if wait > 0:
                 await asyncio.sleep(wait)
@@ -77,7 +80,9 @@ class Pacer:
                 await asyncio.sleep(delay)
             if monotonic() - slot <= STALE_SLOT_SECONDS:
                 return
-            slot = (await self.take(1))[0]
+            # a slot that is not in the past: one that is already late would likely be
+            # stale again by the time we look, and we would spin taking slots
+            slot = (await self.take(1, late=0.0))[0]
 
     def give_back(self, slots: list[float]) -> None:
         """Return slots taken but not used (their recipient was not claimable)."""

@@ -62,3 +62,20 @@ async def test_pacers_are_per_number_with_overrides(redis_client):
     assert 899 < pacers["111"].rate <= 900.0, "integer microseconds never round the rate up"
     assert 71.9 < pacers["222"].rate <= 72.0
     assert pacers["111"] is pacers["111"]
+
+
+async def test_a_late_sender_gets_a_slot_that_is_not_in_the_past(redis_client):
+    pacer = Pacer(redis_client, "ob:rl:late", 1000.0)
+    pacer.give_back(await pacer.take(5))
+    await asyncio.sleep(0.01)  # the five slots are in the past now
+    before = time.monotonic()
+    fresh = await pacer.take(1, late=0.0)
+    assert fresh[0] >= before, "past slots are dropped, not handed to a sender already late"
+
+
+async def test_a_late_sender_is_served_when_a_lease_is_shorter_than_a_round_trip(redis_client):
+    # one slot per lease, 10 us apart: every fresh lease starts "now" on the Redis clock,
+    # so it is already in the past when the reply arrives
+    pacer = Pacer(redis_client, "ob:rl:single", 100_000.0, lease_seconds=0.00001)
+    fresh = await pacer.take(1, late=0.0)
+    assert len(fresh) == 1, "a fresh lease is handed out, never dropped as late"
