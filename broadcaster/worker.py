@@ -258,6 +258,18 @@ async def _shutdown(ctx: dict[str, Any]) -> None:
     logger.info("worker stopped")
 
 
+class BroadcastWorker(Worker):
+    """arq's Worker, without the Redis round trips a poll spends on its own running jobs."""
+
+    async def start_jobs(self, job_ids: list[bytes]) -> None:
+        # A running job stays in the queue until it ends, so every poll lists it again and
+        # arq checks it in Redis (WATCH, EXISTS, ZSCORE: three round trips per job, twenty
+        # polls a second while chunks send). A job this process is running is skipped here.
+        running = self.tasks
+        fresh = [j for j in job_ids if (t := running.get(j.decode())) is None or t.done()]
+        await super().start_jobs(fresh)
+
+
 def create_worker(
     settings: Settings, redis_url: str | None = None, clock: Clock | None = None, **overrides: Any
 ) -> Worker:
@@ -300,4 +312,4 @@ def create_worker(
         "handle_signals": True,
     }
     options.update(overrides)
-    return Worker(**options)
+    return BroadcastWorker(**options)
