@@ -64,6 +64,6 @@ async def serve(settings: Settings, host: str | None = None, port: int | None = 
 def run_worker(args: argparse.Namespace, settings: Settings) -> int:
     from broadcaster.worker import create_worker
 
-    worker = create_worker(settings, burst=args.burst, job_completion_wait=5)
+    worker = create_worker(settings, own_process=True, burst=args.burst, job_completion_wait=5)
     worker.run()
     return 0
