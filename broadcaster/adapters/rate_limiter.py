@@ -1,10 +1,11 @@
 """Global send pacing per sender number: GCRA in Redis, slots leased in batches.
 
 Every worker process on every machine shares one theoretical arrival time (TAT) per phone
-number id. A process leases ``n`` consecutive slots in one round trip (gcra_lease.lua) and
-hands them out locally in order; slots are disjoint across processes, so the aggregate stays
-at the configured rate. Reply latency only delays sends (safe); a crashed holder wastes its
-slots (throughput, never an overrun). A 130429 pushes every sender of the number back.
+number id. A process leases ``n`` consecutive slots in one round trip (gcra_lease.lua; up to
+rate x 0.1 s of them, fewer while it uses fewer) and hands them out locally in order; slots
+are disjoint across processes, so the aggregate stays at the configured rate. Reply latency
+only delays sends (safe); a crashed holder wastes its slots (throughput, never an overrun).
+A 130429 pushes every sender of the number back.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ class Pacer:
         # rounded up: the integer interval must never make the rate exceed the configured one
         self._interval_us = max(1, math.ceil(1_000_000 / rate))
         self._lease = max(1, math.ceil(rate * lease_seconds))
+        self._leased = self._lease  # size of the last lease
+        self._dropped = 0  # slots dropped unused (stale) since the last lease
         self._slots: collections.deque[float] = collections.deque()
         self._lock = asyncio.Lock()
         self._script = script(redis, "gcra_lease")
@@ -54,9 +57,10 @@ class Pacer:
             now = monotonic()
             while self._slots and self._slots[0] < now - late:
                 self._slots.popleft()  # a slot missed by far would become a burst: drop it
+                self._dropped += 1
             if not self._slots:
                 # a fresh lease starts at the Redis clock's "now": never dropped as late
-                await self._refill()
+                await self._refill(most)
                 now = monotonic()
             wait = self._slots[0] - now - horizon
             if wait > 0:
@@ -89,17 +93,24 @@ class Pacer:
         for slot in sorted(slots, reverse=True):
             self._slots.appendleft(slot)
 
-    async def _refill(self) -> None:
+    async def _refill(self, most: int) -> None:
+        # Lease what we are likely to use: twice what the last lease served, at least what
+        # is asked, at most rate x lease_seconds. A sender slower than the rate would
+        # otherwise reserve a full lease, use a few slots before the rest went stale and
+        # leave the number idle (for every process sharing it) until the lease ran out.
+        used = self._leased - self._dropped
+        size = min(self._lease, max(most, 2 * used, 1))
         while True:
             granted, offset_us = await self._script(
                 keys=[self._key],
-                args=[self._interval_us, 0, self._lease, int(MAX_WAIT_SECONDS * 1e6), 0],
+                args=[self._interval_us, 0, size, int(MAX_WAIT_SECONDS * 1e6), 0],
             )
             received = monotonic()
             if int(granted):
                 first = received + int(offset_us) / 1e6
                 step = self._interval_us / 1e6
                 self._slots.extend(first + i * step for i in range(int(granted)))
+                self._leased, self._dropped = int(granted), 0
                 return
             await asyncio.sleep(max(0.001, int(offset_us) / 1e6 - MAX_WAIT_SECONDS / 2))
 

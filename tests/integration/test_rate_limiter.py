@@ -79,3 +79,12 @@ async def test_a_late_sender_is_served_when_a_lease_is_shorter_than_a_round_trip
     pacer = Pacer(redis_client, "ob:rl:single", 100_000.0, lease_seconds=0.00001)
     fresh = await pacer.take(1, late=0.0)
     assert len(fresh) == 1, "a fresh lease is handed out, never dropped as late"
+
+
+async def test_a_sender_slower_than_the_rate_leases_only_what_it_uses(redis_client):
+    pacer = Pacer(redis_client, "ob:rl:slow", 100.0)  # a full lease: 10 slots (0.1 s)
+    await pacer.take(1)
+    await asyncio.sleep(0.25)  # the other nine go stale unused
+    await pacer.take(1)  # drops them and leases again
+    rest = await pacer.take(10, horizon=1.0, late=1.0)
+    assert len(rest) == 1, "the new lease is two slots (twice what was used), not ten"
