@@ -64,6 +64,8 @@ from broadcaster.services.template_health import record_template_refusal
 logger = logging.getLogger(__name__)
 
 CLAIM_BATCH = 64
+# recipients prepared between two yields to the event loop (a chunk takes tens of ms)
+PREPARE_SLICE = 256
 
 
 @dataclass
@@ -183,7 +185,11 @@ class ChunkSender:
         run = await self._run_context(ordinals)
         items: list[_Item] = []
         moves: list[Move] = []
-        for offset, ordinal, (customer, out) in zip(ready, ordinals, records, strict=True):
+        for n, (offset, ordinal, (customer, out)) in enumerate(
+            zip(ready, ordinals, records, strict=True)
+        ):
+            if n and not n % PREPARE_SLICE:
+                await asyncio.sleep(0)  # let the requests in flight be answered meanwhile
             index = view.start + offset
             outcome = prepare(
                 self._broadcast,
