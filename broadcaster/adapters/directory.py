@@ -17,6 +17,7 @@ from broadcaster.adapters.redis_connection import Redis, awaited
 from broadcaster.domain.customers import Customer, calling_code
 
 ENTRY_SEPARATOR = "\x1f"
+RECORDS_PER_CALL = 500  # customer records one script call reads (about 3 ms of Redis time)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,7 @@ class Directory:
         self._redis = redis
         self._keys = keys
         self._upsert = script(redis, "upsert_customers")
+        self._records = script(redis, "customer_records")
 
     async def upsert(self, customers: Sequence[Customer]) -> UpsertResult:
         """Create or update ``customers`` (already validated, defaults filled) atomically."""
@@ -91,13 +93,21 @@ class Directory:
         return [_decode(flat) for flat in await pipe.execute()]
 
     async def for_sending(self, ordinals: Sequence[int]) -> list[tuple[Customer | None, bool]]:
-        """Records and opt-out flags in one round trip: what a chunk needs before it sends."""
-        pipe = self._redis.pipeline(transaction=False)
-        for ordinal in ordinals:
-            pipe.hgetall(self._keys.customer(ordinal))
-            pipe.getbit(self._keys.opted_out, ordinal)
-        flat = await pipe.execute()
-        return [(_decode(flat[i]), bool(flat[i + 1])) for i in range(0, len(flat), 2)]
+        """Records and opt-out flags: what a chunk needs before it sends.
+
+        Read by a script, a slice of recipients per call: a third of the client CPU of a
+        pipeline of two commands per recipient, and Redis is never blocked for long.
+        """
+        out: list[tuple[Customer | None, bool]] = []
+        for start in range(0, len(ordinals), RECORDS_PER_CALL):
+            part = ordinals[start : start + RECORDS_PER_CALL]
+            keys = [self._keys.customer(o) for o in part]
+            flat = await self._records(keys=[*keys, self._keys.opted_out], args=part)
+            for i in range(0, len(flat), 2):
+                fields = flat[i]
+                record = dict(zip(fields[::2], fields[1::2], strict=True))
+                out.append((_decode(record), bool(flat[i + 1])))
+        return out
 
     async def members(self, bitmap: str, ordinals: Sequence[int]) -> list[bool]:
         """Which ``ordinals`` are set in ``bitmap`` (an incident's "seen" set, for example)."""
