@@ -260,7 +260,7 @@ class ChunkSender:
         position = 0
         while position < len(queue) and not self._stop:
             want = min(CLAIM_BATCH, len(queue) - position)
-            permits = await in_flight.take(want, least=min(want, CLAIM_BATCH // 4))
+            permits = await in_flight.take(want, least=min(want, CLAIM_BATCH // 2))
             sends: list[tuple[_Item, float, int]] = []
             try:
                 consumed, sends = await self._claim(number, queue[position : position + permits])
