@@ -28,10 +28,12 @@ local out = {}
 local total = redis.call('STRLEN', states)
 if limit > 0 then redis.call('ZREMRANGEBYSCORE', budget, '-inf', now - window) end
 
+-- changes of the counts by state, written once at the end (one HINCRBY per state touched)
+local delta = {}
 local function move(index, current, target, deadline)
   redis.call('SETRANGE', states, index, string.char(target))
-  redis.call('HINCRBY', counts, names[current], -1)
-  redis.call('HINCRBY', counts, names[target], 1)
+  delta[current] = (delta[current] or 0) - 1
+  delta[target] = (delta[target] or 0) + 1
   redis.call('HSET', due, index, deadline)
 end
 
@@ -81,5 +83,8 @@ for i = 0, count - 1 do
   end
   out[#out + 1] = code
   out[#out + 1] = value
+end
+for state, change in pairs(delta) do
+  if change ~= 0 then redis.call('HINCRBY', counts, names[state], change) end
 end
 return out

@@ -13,6 +13,8 @@ local charged = 0
 local names = {[0] = 'pending', 'sending', 'accepted', 'sent', 'delivered', 'read', 'failed',
   'unknown', 'retry', 'skipped', 'waiting_budget', 'held'}
 local applied = {}
+-- changes of the counts by state, written once at the end (one HINCRBY per state touched)
+local delta = {}
 local count = tonumber(ARGV[1])
 local total = redis.call('STRLEN', states)
 for i = 0, count - 1 do
@@ -32,8 +34,8 @@ for i = 0, count - 1 do
   end
   if ok and current ~= target then
     redis.call('SETRANGE', states, index, string.char(target))
-    redis.call('HINCRBY', counts, names[current], -1)
-    redis.call('HINCRBY', counts, names[target], 1)
+    delta[current] = (delta[current] or 0) - 1
+    delta[target] = (delta[target] or 0) + 1
     if due_ms ~= '0' then
       redis.call('HSET', due, index, due_ms)
     else
@@ -46,6 +48,9 @@ for i = 0, count - 1 do
     applied[#applied + 1] = current
     applied[#applied + 1] = target
   end
+end
+for state, change in pairs(delta) do
+  if change ~= 0 then redis.call('HINCRBY', counts, names[state], change) end
 end
 if charged > 0 then redis.call('HINCRBYFLOAT', meta, 'cost_actual', charged) end
 table.insert(applied, 1, string.format('%.6f', charged))

@@ -1,0 +1,66 @@
+"""Claims and transitions in Redis keep the counts by state equal to the states themselves."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from broadcaster.adapters.broadcast_store import (
+    Broadcast,
+    BroadcastStatus,
+    BroadcastStore,
+    Claim,
+    Move,
+)
+from broadcaster.adapters.keys import Keys
+from broadcaster.domain.deliveries import State
+from broadcaster.domain.templates import Kind
+
+
+async def recount(store: BroadcastStore, broadcast_id: str, total: int) -> dict[str, int]:
+    view = await store.view(broadcast_id, 0, total)
+    return {state.label: n for state, n in Counter(view.states).items()}
+
+
+async def test_counts_follow_every_claim_and_transition_in_a_batch(redis_client):
+    keys = Keys()
+    store = BroadcastStore(redis_client, keys)
+    broadcast = Broadcast(
+        "B1", "INC-1", Kind.NOTICE, BroadcastStatus.RUNNING, 10, 10, "2026-11-24T00:00:00Z"
+    )
+    assert await store.create(broadcast)
+    claims = [Claim(i, "", f"62812{i}") for i in range(6)] + [Claim(3, "", "628123")]
+    results = await store.claim("B1", claims, now_ms=1_000, reconcile_ms=60_000, pair_ttl_ms=0)
+    assert not isinstance(results, str), "the broadcast is running"
+    assert [code for code, _ in results] == [1] * 6 + [0], "a recipient is claimed once"
+    assert await store.counts("B1") == await recount(store, "B1", 10)
+    made = await store.move(
+        "B1",
+        [
+            Move(0, State.ACCEPTED, 1, 1),
+            Move(1, State.ACCEPTED, 1, 1),
+            Move(2, State.RETRY, 1, 1, due_ms=5_000),
+            Move(3, State.UNKNOWN, 1, 1, due_ms=9_000),
+            Move(4, State.ACCEPTED, 2, 1),  # another attempt's answer: not applied
+            Move(7, State.SKIPPED),
+            Move(1, State.DELIVERED),  # the same recipient twice in one batch
+        ],
+    )
+    assert [(i, new) for i, _, new in made] == [
+        (0, State.ACCEPTED),
+        (1, State.ACCEPTED),
+        (2, State.RETRY),
+        (3, State.UNKNOWN),
+        (7, State.SKIPPED),
+        (1, State.DELIVERED),
+    ]
+    counts = await store.counts("B1")
+    assert counts == await recount(store, "B1", 10)
+    assert counts == {
+        "pending": 3,
+        "sending": 2,
+        "accepted": 1,
+        "delivered": 1,
+        "retry": 1,
+        "unknown": 1,
+        "skipped": 1,
+    }
