@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+
 from broadcaster.adapters.broadcast_store import (
     Broadcast,
     BroadcastStatus,
@@ -64,3 +66,22 @@ async def test_counts_follow_every_claim_and_transition_in_a_batch(redis_client)
         "unknown": 1,
         "skipped": 1,
     }
+
+
+async def test_charges_in_any_float_notation_add_up(redis_client):
+    store = BroadcastStore(redis_client, Keys())
+    broadcast = Broadcast(
+        "B2", "INC-1", Kind.NOTICE, BroadcastStatus.RUNNING, 3, 3, "2026-11-24T00:00:00Z"
+    )
+    assert await store.create(broadcast)
+    await store.claim("B2", [Claim(i, "", str(i)) for i in range(3)], 1_000, 60_000, 0)
+    moves = [Move(i, State.DELIVERED, charge=c) for i, c in enumerate([1e-05, 0.0125, 2.0])]
+    made, charged = await store.move_and_charge("B2", moves)
+    assert len(made) == 3
+    assert abs(charged - 2.01251) < 1e-9
+
+
+async def test_a_value_holding_a_separator_is_refused_not_misread(redis_client):
+    store = BroadcastStore(redis_client, Keys())
+    with pytest.raises(ValueError, match="separator"):
+        await store.claim("B3", [Claim(0, "", "62812\x1e1")], 1_000, 60_000, 0)

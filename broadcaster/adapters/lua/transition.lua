@@ -2,8 +2,9 @@
 -- KEYS: states (1 byte per recipient), attempts (1 byte each), counts (hash), due (hash),
 --       meta (hash: the broadcast, where the delivered cost adds up)
 -- Indexes outside the broadcast (or a broadcast that does not exist) are ignored.
--- ARGV: count, then per recipient: index, target, source_mask, attempt, attempt_rule, due_ms,
---       charge
+-- ARGV: the moves packed in one string (one argument, not seven per move): per move index,
+--       target, source_mask, attempt, attempt_rule, due_ms, charge, each field ended by \31
+--       and the last by \30
 --   attempt_rule: 0 any attempt, 1 exactly this attempt, 2 this attempt or a later one
 --   due_ms: deadline stored for timed states (0 = none)
 --   charge: cost of the message, added once when it first counts as delivered (4 or 5)
@@ -15,17 +16,12 @@ local names = {[0] = 'pending', 'sending', 'accepted', 'sent', 'delivered', 'rea
 local applied = {}
 -- changes of the counts by state, written once at the end (one HINCRBY per state touched)
 local delta = {}
-local count = tonumber(ARGV[1])
 local total = redis.call('STRLEN', states)
-for i = 0, count - 1 do
-  local base = 2 + i * 7
-  local index = tonumber(ARGV[base])
-  local target = tonumber(ARGV[base + 1])
-  local mask = tonumber(ARGV[base + 2])
-  local attempt = tonumber(ARGV[base + 3])
-  local rule = tonumber(ARGV[base + 4])
-  local due_ms = ARGV[base + 5]
-  local charge = tonumber(ARGV[base + 6])
+local field = '([^\31]*)\31'
+local moves = string.rep(field, 6) .. '([^\30]*)\30'
+for index, target, mask, attempt, rule, due_ms, charge in string.gmatch(ARGV[1], moves) do
+  index, target, mask = tonumber(index), tonumber(target), tonumber(mask)
+  attempt, rule, charge = tonumber(attempt), tonumber(rule), tonumber(charge)
   local current = string.byte(redis.call('GETRANGE', states, index, index)) or 0
   local ok = index >= 0 and index < total and math.floor(mask / 2 ^ current) % 2 == 1
   if ok and rule > 0 then
