@@ -127,10 +127,17 @@ async def build_deps(
     connector = aiohttp.TCPConnector(limit=wa.max_in_flight, ttl_dns_cache=300)
     timeout = aiohttp.ClientTimeout(total=wa.request_timeout.total_seconds())
     http = aiohttp.ClientSession(connector=connector, timeout=timeout)
+    # The Cloud API has a pool of its own: sends never queue behind a voucher provider or a
+    # feed poll, and no cookie jar is consulted on every request (Graph sets none we need).
+    cloud_http = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=wa.max_in_flight, ttl_dns_cache=300),
+        timeout=timeout,
+        cookie_jar=aiohttp.DummyCookieJar(),
+    )
     try:
         queue = ArqQueue(arq, settings.redis.queue_name)
         cloud = CloudApi(
-            http, wa.api_base_url, wa.api_version, wa.access_token, timeout.total or 30
+            cloud_http, wa.api_base_url, wa.api_version, wa.access_token, timeout.total or 30
         )
         incident_store = IncidentStore(redis, keys)
         broadcasts = BroadcastStore(redis, keys)
@@ -225,6 +232,7 @@ async def build_deps(
             inbound_records=InboundRecords(redis, keys),
         )
     finally:
+        await cloud_http.close()
         await http.close()
         await arq.aclose()
         await redis.aclose()
