@@ -29,6 +29,7 @@ from broadcaster.errors import InputError
 
 Path = tuple[str, ...]
 CACHE_LIMIT = 50_000
+CHOSEN_LIMIT = 10_000  # (kind, language) pairs remembered; languages are a short list
 _UNCACHEABLE = object()
 
 
@@ -97,6 +98,8 @@ class Renderer:
         self._default = default_language
         self._catalog = catalog
         self._compiled: dict[tuple[Kind, str], _Compiled] = {}
+        # the template a (kind, customer language) gets: the catalogue never changes
+        self._chosen: dict[tuple[Kind, str], MessageTemplate | None] = {}
         self.problems: list[str] = []
         for template in catalog.all():
             try:
@@ -124,7 +127,13 @@ class Renderer:
         return self._catalog.all()
 
     def template_for(self, kind: Kind, language: str) -> MessageTemplate | None:
-        return self._catalog.choose(kind, language, self._default)
+        key = (kind, language)
+        if key in self._chosen:
+            return self._chosen[key]
+        template = self._catalog.choose(kind, language, self._default)
+        if len(self._chosen) < CHOSEN_LIMIT:
+            self._chosen[key] = template
+        return template
 
     def render(
         self,
