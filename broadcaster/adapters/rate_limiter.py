@@ -72,6 +72,11 @@ class Pacer:
         RATE_LIMITER_WAIT.observe(max(0.0, taken[0] - now))
         return taken
 
+    def on_time(self, slot: float) -> bool:
+        """True when a send at ``slot`` may go now: neither early nor stale (no wait needed)."""
+        late = monotonic() - slot
+        return -ON_TIME_SECONDS <= late <= STALE_SLOT_SECONDS
+
     async def wait(self, slot: float) -> None:
         """Sleep until ``slot``; if we wake up late (a busy event loop), take a fresh slot.
 

@@ -48,7 +48,7 @@ from broadcaster.rendering import Renderer
 from broadcaster.services.chunk_queue import enqueue_chunk
 from broadcaster.services.in_flight import InFlight
 from broadcaster.services.milestones import Milestones
-from broadcaster.services.outcomes import Decision, OutcomeWriter, Result, decide
+from broadcaster.services.outcomes import ACCEPTED, Decision, OutcomeWriter, Result, decide
 from broadcaster.services.preparation import (
     CADENCED,
     Hold,
@@ -323,7 +323,9 @@ class ChunkSender:
 
     async def _send_one(self, item: _Item, number: str, slot: float, attempt: int) -> None:
         deps = self._deps
-        await deps.pacers[number].wait(slot)
+        pacer = deps.pacers[number]
+        if not pacer.on_time(slot):
+            await pacer.wait(slot)
         item.payload["biz_opaque_callback_data"] = f"{self._broadcast.id}|{item.index}|{attempt}"
         verdict: Verdict | None = None
         began = monotonic()
@@ -347,14 +349,12 @@ class ChunkSender:
                     "code": None if verdict is None else verdict.code,
                 },
             )
-        decision = decide(
-            verdict,
-            attempt,
-            self._now_ms(),
-            deps.settings.whatsapp.reconcile_after,
-            deps.settings.broadcast.max_attempts,
-        )
-        if verdict is not None:
+        if verdict is None:
+            decision = ACCEPTED
+        else:
+            wa, broadcast = deps.settings.whatsapp, deps.settings.broadcast
+            now_ms = self._now_ms()
+            decision = decide(verdict, attempt, now_ms, wa.reconcile_after, broadcast.max_attempts)
             await self._react(verdict, number, item.payload)
         await self._writer.add(Result(item.index, attempt, decision, verdict, item.price))
 

@@ -88,3 +88,11 @@ async def test_a_sender_slower_than_the_rate_leases_only_what_it_uses(redis_clie
     await pacer.take(1)  # drops them and leases again
     rest = await pacer.take(10, horizon=1.0, late=1.0)
     assert len(rest) == 1, "the new lease is two slots (twice what was used), not ten"
+
+
+async def test_a_slot_is_on_time_from_its_moment_until_it_goes_stale(redis_client):
+    pacer = Pacer(redis_client, "ob:rl:on-time", 100.0)
+    now = time.monotonic()
+    assert pacer.on_time(now)
+    assert not pacer.on_time(now + 1.0), "early: the sender waits for it"
+    assert not pacer.on_time(now - 1.0), "stale: the sender takes a fresh slot"
