@@ -217,6 +217,13 @@ class BroadcastStore:
     async def chunk(self, broadcast: Broadcast, chunk: int) -> ChunkView:
         return await self.view(broadcast.id, *broadcast.chunk_range(chunk))
 
+    async def states(self, broadcast_id: str, start: int, stop: int) -> bytes:
+        """The state bytes of recipients ``start``..``stop - 1`` (one byte per recipient)."""
+        if stop <= start:
+            return b""
+        raw = await awaited(self._redis.getrange(self._keys.states(broadcast_id), start, stop - 1))
+        return bytes(raw).ljust(stop - start, b"\x00")
+
     async def view(self, broadcast_id: str, start: int, stop: int) -> ChunkView:
         """Recipients ``start``..``stop - 1``: ordinals, states, attempts, deadlines."""
         if stop <= start:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 import pytest
 
@@ -16,6 +17,8 @@ from broadcaster.adapters.broadcast_store import (
 from broadcaster.adapters.keys import Keys
 from broadcaster.domain.deliveries import State
 from broadcaster.domain.templates import Kind
+from broadcaster.services import chunk_queue
+from broadcaster.services.chunk_queue import queue_due_chunks
 
 
 async def recount(store: BroadcastStore, broadcast_id: str, total: int) -> dict[str, int]:
@@ -85,3 +88,32 @@ async def test_a_value_holding_a_separator_is_refused_not_misread(redis_client):
     store = BroadcastStore(redis_client, Keys())
     with pytest.raises(ValueError, match="separator"):
         await store.claim("B3", [Claim(0, "", "62812\x1e1")], 1_000, 60_000, 0)
+
+
+class RecordingQueue:
+    def __init__(self) -> None:
+        self.jobs: list[tuple[str, tuple[Any, ...]]] = []
+
+    async def enqueue(
+        self, function: str, *args: Any, job_id: str, defer_seconds: float = 0
+    ) -> bool:
+        self.jobs.append((function, args))
+        return True
+
+
+async def test_the_watchdog_queues_the_frontier_and_chunks_with_waiting_recipients(
+    redis_client, monkeypatch
+):
+    monkeypatch.setattr(chunk_queue, "SCAN", 4)  # scans that do not line up with chunks
+    store = BroadcastStore(redis_client, Keys())
+    broadcast = Broadcast(
+        "B4", "INC-1", Kind.NOTICE, BroadcastStatus.RUNNING, 11, 3, "2026-11-24T00:00:00Z"
+    )
+    assert await store.create(broadcast)
+    await store.claim("B4", [Claim(i, "", str(i)) for i in range(6)], 1_000, 60_000, 0)
+    moves = [Move(i, State.ACCEPTED) for i in (0, 1, 2, 3, 5)] + [Move(4, State.RETRY)]
+    await store.move("B4", moves)
+    queue = RecordingQueue()
+    # chunk 0 is done, 1 has a recipient waiting for a retry, 2 and 3 were never started
+    assert await queue_due_chunks(store, queue, broadcast, window=1) == 2
+    assert [args[1] for _, args in queue.jobs] == [1, 2]
