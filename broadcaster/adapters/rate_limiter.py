@@ -54,22 +54,26 @@ class Pacer:
         ``late`` seconds in the past are dropped, not handed out.
         """
         async with self._lock:
-            now = monotonic()
+            began = now = monotonic()
             while self._slots and self._slots[0] < now - late:
                 self._slots.popleft()  # a slot missed by far would become a burst: drop it
                 self._dropped += 1
-            if not self._slots:
-                # a fresh lease starts at the Redis clock's "now": never dropped as late
-                await self._refill(most)
+            while True:
+                if not self._slots:
+                    # a fresh lease starts at the Redis clock's "now": never dropped as late
+                    await self._refill(most)
                 now = monotonic()
-            wait = self._slots[0] - now - horizon
-            if wait > 0:
+                wait = self._slots[0] - now - horizon
+                if wait <= 0:
+                    break
+                # looked at again after the sleep: a timer may fire early (uvloop's have
+                # millisecond granularity) and a push-back may have emptied the slots
                 await asyncio.sleep(wait)
-            limit = monotonic() + horizon
+            limit = now + horizon
             taken: list[float] = []
             while self._slots and len(taken) < most and self._slots[0] <= limit:
                 taken.append(self._slots.popleft())
-        RATE_LIMITER_WAIT.observe(max(0.0, taken[0] - now))
+        RATE_LIMITER_WAIT.observe(max(0.0, taken[0] - began))
         return taken
 
     def on_time(self, slot: float) -> bool:
@@ -87,7 +91,8 @@ class Pacer:
             delay = slot - monotonic()
             if delay > ON_TIME_SECONDS:
                 await asyncio.sleep(delay)
-            if monotonic() - slot <= STALE_SLOT_SECONDS:
+                continue  # a timer may fire early: never send before the slot
+            if -delay <= STALE_SLOT_SECONDS:
                 return
             # a slot that is not in the past: one that is already late would likely be
             # stale again by the time we look, and we would spin taking slots

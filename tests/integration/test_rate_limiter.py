@@ -6,7 +6,7 @@ import asyncio
 import time
 
 from broadcaster.adapters.keys import Keys
-from broadcaster.adapters.rate_limiter import STALE_SLOT_SECONDS, Pacer, Pacers
+from broadcaster.adapters.rate_limiter import ON_TIME_SECONDS, STALE_SLOT_SECONDS, Pacer, Pacers
 
 
 def max_in_window(stamps: list[float], window: float = 1.0) -> int:
@@ -96,3 +96,20 @@ async def test_a_slot_is_on_time_from_its_moment_until_it_goes_stale(redis_clien
     assert pacer.on_time(now)
     assert not pacer.on_time(now + 1.0), "early: the sender waits for it"
     assert not pacer.on_time(now - 1.0), "stale: the sender takes a fresh slot"
+
+
+async def test_timers_that_fire_early_neither_empty_a_take_nor_send_early(
+    redis_client, monkeypatch
+):
+    real_sleep = asyncio.sleep
+
+    async def early(delay: float) -> None:
+        await real_sleep(delay / 2)  # uvloop's timers have millisecond granularity
+
+    monkeypatch.setattr(asyncio, "sleep", early)
+    pacer = Pacer(redis_client, "ob:rl:early", 20.0)  # one slot every 50 ms
+    first = await pacer.take(1)
+    second = await pacer.take(1, horizon=0.0)  # waits for the next slot, woken early
+    assert len(first) == len(second) == 1
+    await pacer.wait(second[0])
+    assert time.monotonic() >= second[0] - ON_TIME_SECONDS, "never sent before its slot"
