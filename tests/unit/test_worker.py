@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from broadcaster.worker import create_worker
+from broadcaster.worker import create_worker, new_event_loop
 
 
 class RecordingPipeline:
@@ -48,3 +48,11 @@ async def test_a_poll_skips_jobs_this_worker_is_running_without_asking_redis(mak
     assert pool.checked == ["arq:in-progress:send:b1:1:g0"], "only the job it is not running"
     assert worker.job_counter == 0
     running.cancel()
+
+
+def test_the_worker_process_runs_on_uvloop_where_it_is_installed():
+    loop = new_event_loop()
+    try:
+        assert type(loop).__module__.startswith("uvloop")
+    finally:
+        loop.close()
