@@ -94,9 +94,9 @@ class Pacer:
                 continue  # a timer may fire early: never send before the slot
             if -delay <= STALE_SLOT_SECONDS:
                 return
-            # a slot that is not in the past: one that is already late would likely be
-            # stale again by the time we look, and we would spin taking slots
-            slot = (await self.take(1, late=0.0))[0]
+            # a slot with at least half its tolerance left: one that is nearly stale would
+            # likely be stale again by the time we look, and we would spin taking slots
+            slot = (await self.take(1, late=STALE_SLOT_SECONDS / 2))[0]
 
     def give_back(self, slots: list[float]) -> None:
         """Return slots taken but not used (their recipient was not claimable)."""
