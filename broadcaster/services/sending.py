@@ -10,6 +10,7 @@ when the earliest of them is due.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -161,7 +162,12 @@ class ChunkSender:
             if not ready:
                 wait = None if earliest is None else max(0.05, (earliest - now_ms) / 1000)
                 return ChunkReport(self._sent, wait)
-            await self._send(view, ready)
+            try:
+                await self._send(view, ready)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await self._writer.flush()  # record what is known before giving up
+                raise
             await self._writer.flush()
             if self._stop:
                 return ChunkReport(self._sent, 10.0 if self._stop == "hold" else None, self._stop)
@@ -258,22 +264,30 @@ class ChunkSender:
         in_flight = self._deps.in_flight
         tasks: list[asyncio.Task[None]] = []
         position = 0
-        while position < len(queue) and not self._stop:
-            want = min(CLAIM_BATCH, len(queue) - position)
-            permits = await in_flight.take(want, least=min(want, CLAIM_BATCH // 2))
-            sends: list[tuple[_Item, float, int]] = []
-            try:
-                consumed, sends = await self._claim(number, queue[position : position + permits])
-            finally:
-                in_flight.release(permits - len(sends))
-            position += consumed
-            for item, slot, attempt in sends:
-                task = asyncio.create_task(self._send_one(item, number, slot, attempt))
-                # given back when the task ends, even if it is cancelled before it starts
-                task.add_done_callback(self._release_permit)
-                tasks.append(task)
-        if tasks:
-            await asyncio.gather(*tasks)
+        try:
+            while position < len(queue) and not self._stop:
+                want = min(CLAIM_BATCH, len(queue) - position)
+                permits = await in_flight.take(want, least=min(want, CLAIM_BATCH // 2))
+                sends: list[tuple[_Item, float, int]] = []
+                try:
+                    batch = queue[position : position + permits]
+                    consumed, sends = await self._claim(number, batch)
+                finally:
+                    in_flight.release(permits - len(sends))
+                position += consumed
+                for item, slot, attempt in sends:
+                    task = asyncio.create_task(self._send_one(item, number, slot, attempt))
+                    # given back when the task ends, even if it is cancelled before it starts
+                    task.add_done_callback(self._release_permit)
+                    tasks.append(task)
+        finally:
+            # whatever stops the driver, every request that left is seen to its end and its
+            # outcome buffered: an outcome dropped here would leave its recipient "sending"
+            # until reconciliation, and then send it again
+            ended = await asyncio.gather(*tasks, return_exceptions=True)
+        failures = [e for e in ended if isinstance(e, BaseException)]
+        if failures:
+            raise failures[0]
 
     def _release_permit(self, _: asyncio.Task[None]) -> None:
         self._deps.in_flight.release()
