@@ -9,7 +9,11 @@ Figures, all against servers in their own processes on this machine:
                 Redis, template rendering, pacing leases, intent recorded before each
                 request, outcomes recorded after, all bookkeeping included
 The simulator runs uncapped, without status webhooks; our pacing is set far above what
-the machine can do, so what is measured is the cost of sending, not the limiter.
+the machine can do, so what is measured is the cost of sending, not the limiter. Every
+client uses the same concurrency (``--concurrency``; the workers' max_in_flight too); pywa
+can also run at other levels (``--pywa-concurrency 16 64 256``). Beside each broadcast:
+the CPU the workers, Redis and the simulator used per message (on a small machine they
+share the cores, so together they bound the rate).
 
     .venv/bin/python -m benchmarks.send_throughput [--recipients 100000] [--workers 1 2]
     .venv/bin/python -m benchmarks.send_throughput --rss --recipients 1000000 --workers 1
@@ -47,8 +51,14 @@ TOKEN = "bench-token"
 NUMBER = "1000000000001"
 
 
+@dataclasses.dataclass(frozen=True)
+class Simulator:
+    url: str
+    pid: int
+
+
 @contextlib.contextmanager
-def simulator(log: Path) -> Iterator[str]:
+def simulator(log: Path) -> Iterator[Simulator]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("BROADCASTER_")}
     env |= {
@@ -79,7 +89,7 @@ def simulator(log: Path) -> Iterator[str]:
         url = f"http://127.0.0.1:{port}"
         _wait_http(url + "/healthz")
         try:
-            yield url
+            yield Simulator(url, process.pid)
         finally:
             process.terminate()
             process.wait()
@@ -97,7 +107,7 @@ def _wait_http(url: str) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-def bench_settings(redis_url: str, sim_url: str) -> Settings:
+def bench_settings(redis_url: str, sim_url: str, concurrency: int = 64) -> Settings:
     base = load_settings(REPO / "config.toml", {})
     wa = dataclasses.replace(
         base.whatsapp,
@@ -107,7 +117,7 @@ def bench_settings(redis_url: str, sim_url: str) -> Settings:
         messages_per_second=100_000.0,
         rate_safety=1.0,
         pair_interval=timedelta(0),
-        max_in_flight=64,
+        max_in_flight=concurrency,
     )
     broadcast = dataclasses.replace(base.broadcast, chunk_size=2000, parallel_chunks=8)
     return dataclasses.replace(
@@ -168,46 +178,73 @@ def spawn_workers(settings: Settings, count: int, logs: Path) -> list[subprocess
     return processes
 
 
+async def redis_cpu_seconds(deps: Deps) -> float:
+    info = await deps.redis.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
 async def watch(
-    deps: Deps, incident_id: str, processes: list[subprocess.Popen[bytes]], watch_rss: bool
+    deps: Deps,
+    incident_id: str,
+    processes: list[subprocess.Popen[bytes]],
+    simulator_pid: int,
+    watch_rss: bool,
 ) -> dict[str, Any]:
     """Follow the notice from its first accepted message to its last; sample RSS meanwhile."""
     broadcasts = await wait_until(lambda: deps.broadcasts.for_incident(incident_id), 120, 0.05)
     notice = broadcasts[0]
     first = 0.0
-    rss: list[float] = []
+    rss: list[tuple[int, float]] = []  # (messages sent, RSS of the workers in MiB)
     cpu_start = sum(cpu_seconds(p.pid) for p in processes)
+    redis_start, sim_start = await redis_cpu_seconds(deps), cpu_seconds(simulator_pid)
     while True:
         tally = await deps.broadcasts.tally(notice.id)
         now = time.monotonic()
         first = first or (now if tally.sent else 0.0)
         if watch_rss and first:
-            rss.append(sum(rss_mib(p.pid) for p in processes))
+            rss.append((tally.sent, sum(rss_mib(p.pid) for p in processes)))
         if tally.sent + tally.failed + tally.skipped >= notice.total:
             break
         await asyncio.sleep(0.1)
     cpu = sum(cpu_seconds(p.pid) for p in processes) - cpu_start
+    redis_cpu = await redis_cpu_seconds(deps) - redis_start
+    sim_cpu = cpu_seconds(simulator_pid) - sim_start
     result: dict[str, Any] = {
         "recipients": notice.total,
         "seconds": round(now - first, 2),
         "rate": round(notice.total / (now - first)),
         "cpu_us_per_message": round(cpu / notice.total * 1e6),
+        "redis_us_per_message": round(redis_cpu / notice.total * 1e6),
+        "simulator_us_per_message": round(sim_cpu / notice.total * 1e6),
     }
     if rss:
-        tenth = max(1, len(rss) // 10)
-        result["rss_mib"] = {
-            "first_10pct": round(max(rss[:tenth]), 1),
-            "last_10pct": round(max(rss[-tenth:]), 1),
-            "max": round(max(rss), 1),
-        }
+        result["rss"] = rss
     return result
 
 
+def rss_report(samples: list[tuple[int, float]], points: int = 11) -> str:
+    """Worker RSS at evenly spaced moments of the broadcast, then its range after warm-up."""
+    picks = [samples[round(i * (len(samples) - 1) / (points - 1))] for i in range(points)]
+    series = ", ".join(f"{sent // 1000}k:{mib:.0f}" for sent, mib in picks)
+    settled = [mib for _, mib in samples[len(samples) // 10 :]]
+    return (
+        f"worker RSS MiB by messages sent: {series}\n"
+        f"  {len(samples)} samples; after the first 10%: min {min(settled):.1f}, "
+        f"max {max(settled):.1f} MiB"
+    )
+
+
 async def broadcast_rate(
-    redis_url: str, sim_url: str, recipients: int, workers: int, logs: Path, watch_rss: bool
+    redis_url: str,
+    sim: Simulator,
+    recipients: int,
+    workers: int,
+    logs: Path,
+    watch_rss: bool,
+    concurrency: int = 64,
 ) -> dict[str, Any]:
     """Run one broadcast with ``workers`` worker processes; messages/s from first to last."""
-    settings = bench_settings(redis_url, sim_url)
+    settings = bench_settings(redis_url, sim.url, concurrency)
     async with build_deps(settings, redis_url) as deps:
         await deps.redis.flushall()
         customers = sample_customers(int(recipients / 0.95) + 1)
@@ -219,7 +256,7 @@ async def broadcast_rate(
         )
         processes = spawn_workers(settings, workers, logs)
         try:
-            return await watch(deps, incident.id, processes, watch_rss)
+            return await watch(deps, incident.id, processes, sim.pid, watch_rss)
         finally:
             for process in processes:
                 process.terminate()
@@ -227,30 +264,48 @@ async def broadcast_rate(
                 process.wait()
 
 
+def notice_for_pywa() -> tuple[str, str, list[str], list[str]]:
+    """The notice our broadcasts send (name, language, header and body values), rendered
+    from the template catalogue with the sample context ``templates check`` uses."""
+    from broadcaster.bootstrap import load_assets
+    from broadcaster.domain.templates import Kind
+    from broadcaster.services.template_check import sample_context
+
+    settings = load_settings(REPO / "config.toml", {})
+    _, renderer = load_assets(settings, REPO)
+    language = settings.app.default_language
+    context = sample_context(language, settings.app.business_name)
+    message = renderer.render(Kind.NOTICE, language, context)
+    template = message.template
+    return template.name, template.code, list(message.header), list(message.body)
+
+
 async def pywa_rate(sim_url: str, concurrency: int, seconds: float) -> int:
     """A plain concurrent loop over pywa_async.WhatsApp.send_template."""
     from pywa_async.client import WhatsApp
     from pywa_async.types.templates import BodyText, HeaderText, TemplateLanguage
 
-    session = httpx.AsyncClient(limits=httpx.Limits(max_connections=concurrency))
+    # keep-alive for every connection, as our client does (httpx keeps 20 by default)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    session = httpx.AsyncClient(limits=limits)
     wa = WhatsApp(phone_id=NUMBER, token=TOKEN, session=session, api_version="24.0")
     session.base_url = f"{sim_url}/v24.0"
     recipients = (f"62812{n:08d}" for n in itertools.count())
     sent = 0
-    # the same approved template our broadcasts send: 1 header and 5 body parameters
-    header: list[Any] = ["NusaNet"]
-    body: list[Any] = ["Siti", "Gangguan fiber", "Jakarta Selatan", "14:30", "17:30"]
-    params = [HeaderText.params(*header), BodyText.params(*body)]
+    name, code, texts, values = notice_for_pywa()
+    header: list[Any] = texts  # pywa's params() is typed as if it took itself
+    body: list[Any] = values
+    params: list[Any] = []
+    if header:
+        params.append(HeaderText.params(*header))
+    if body:
+        params.append(BodyText.params(*body))
+    language = TemplateLanguage(code)
 
     async def loop(deadline: float) -> None:
         nonlocal sent
         while time.monotonic() < deadline:
-            await wa.send_template(
-                to=next(recipients),
-                name="outage_notice",
-                language=TemplateLanguage.INDONESIAN,
-                params=params,
-            )
+            await wa.send_template(to=next(recipients), name=name, language=language, params=params)
             sent += 1
 
     started = time.monotonic()
@@ -265,6 +320,9 @@ def main() -> None:
     parser.add_argument("--recipients", type=int, default=100_000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument(
+        "--pywa-concurrency", type=int, nargs="+", help="pywa levels (default: --concurrency)"
+    )
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--rss", action="store_true", help="sample worker RSS during the run")
     args = parser.parse_args()
@@ -280,24 +338,30 @@ def main() -> None:
         f"client CPU ~{raw_cpu_us:.0f} us/request)"
     )
     print(f"client loop -> simulator {sim_raw:>7} requests/s")
-    with embedded_redis() as redis_url, simulator(logs / "simulator.log") as sim_url:
-        try:
-            pywa = asyncio.run(pywa_rate(sim_url, args.concurrency, args.seconds))
-            print(f"pywa loop -> simulator   {pywa:>7} messages/s (concurrency {args.concurrency})")
-        except Exception as exc:
-            print(f"pywa loop -> simulator   failed: {exc!r}")
+    with embedded_redis() as redis_url, simulator(logs / "simulator.log") as sim:
+        for level in args.pywa_concurrency or [args.concurrency]:
+            try:
+                pywa = asyncio.run(pywa_rate(sim.url, level, args.seconds))
+                print(f"pywa loop -> simulator   {pywa:>7} messages/s (concurrency {level})")
+            except Exception as exc:
+                print(f"pywa loop -> simulator   failed: {exc!r}")
         for workers in args.workers:
             result = asyncio.run(
-                broadcast_rate(redis_url, sim_url, args.recipients, workers, logs, args.rss)
+                broadcast_rate(
+                    redis_url, sim, args.recipients, workers, logs, args.rss, args.concurrency
+                )
             )
             share = result["rate"] / raw
             print(
                 f"broadcaster x{workers} worker{'s' if workers > 1 else ' '} "
                 f"{result['rate']:>7} messages/s ({share:.0%} of raw), "
-                f"{result['recipients']} recipients in {result['seconds']} s, "
-                f"worker CPU {result['cpu_us_per_message']} us/message"
-                + (f", worker RSS MiB {result['rss_mib']}" if "rss_mib" in result else "")
+                f"{result['recipients']} recipients in {result['seconds']} s; CPU per message: "
+                f"worker{'s' if workers > 1 else ''} {result['cpu_us_per_message']} us, "
+                f"Redis {result['redis_us_per_message']} us, "
+                f"simulator {result['simulator_us_per_message']} us"
             )
+            if "rss" in result:
+                print("  " + rss_report(result["rss"]))
 
 
 if __name__ == "__main__":

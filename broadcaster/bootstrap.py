@@ -6,7 +6,6 @@ import time; everything opened in ``build_deps`` is closed when its context exit
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -44,6 +43,7 @@ from broadcaster.policies import cadence_policy, compensation_policy, price_tabl
 from broadcaster.rendering import Renderer
 from broadcaster.replies import ReplyBook, load_replies
 from broadcaster.services.customer_rules import index_policy, known_attributes
+from broadcaster.services.in_flight import InFlight
 from broadcaster.services.incidents import IncidentService, Timings
 from broadcaster.services.milestones import Milestones
 from broadcaster.services.planning import Planner
@@ -130,10 +130,17 @@ async def build_deps(
     connector = aiohttp.TCPConnector(limit=wa.max_in_flight, ttl_dns_cache=300)
     timeout = aiohttp.ClientTimeout(total=wa.request_timeout.total_seconds())
     http = aiohttp.ClientSession(connector=connector, timeout=timeout)
+    # The Cloud API has a pool of its own: sends never queue behind a voucher provider or a
+    # feed poll, and no cookie jar is consulted on every request (Graph sets none we need).
+    cloud_http = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=wa.max_in_flight, ttl_dns_cache=300),
+        timeout=timeout,
+        cookie_jar=aiohttp.DummyCookieJar(),
+    )
     try:
         queue = ArqQueue(arq, settings.redis.queue_name, settings.redis.key_prefix)
         cloud = CloudApi(
-            http, wa.api_base_url, wa.api_version, wa.access_token, timeout.total or 30
+            cloud_http, wa.api_base_url, wa.api_version, wa.access_token, timeout.total or 30
         )
         incident_store = IncidentStore(redis, keys)
         broadcasts = BroadcastStore(redis, keys)
@@ -178,7 +185,7 @@ async def build_deps(
             cadence_store=CadenceStore(redis, keys),
             vouchers=voucher_store,
             template_statuses=TemplateStatuses(redis, keys),
-            in_flight=asyncio.Semaphore(wa.max_in_flight),
+            in_flight=InFlight(wa.max_in_flight),
         )
         vouchers = VoucherService(
             settings,
@@ -228,6 +235,7 @@ async def build_deps(
             inbound_records=InboundRecords(redis, keys),
         )
     finally:
+        await cloud_http.close()
         await http.close()
         await arq.aclose()
         await redis.aclose()

@@ -29,6 +29,7 @@ from broadcaster.errors import InputError
 
 Path = tuple[str, ...]
 CACHE_LIMIT = 50_000
+CHOSEN_LIMIT = 10_000  # (kind, language) pairs remembered; languages are a short list
 _UNCACHEABLE = object()
 
 
@@ -36,6 +37,7 @@ _UNCACHEABLE = object()
 class _Param:
     expression: Any  # a compiled jinja2 Template
     paths: tuple[Path, ...]  # the context variables it reads: ("customer", "first_name")
+    key: tuple[Any, ...]  # where it sits: (kind, language, part, position)
 
 
 def variable_paths(tree: nodes.Node) -> tuple[Path, ...]:
@@ -65,13 +67,19 @@ def variable_paths(tree: nodes.Node) -> tuple[Path, ...]:
     return tuple(sorted(found))
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def _lookup(context: Mapping[str, Any], path: Path) -> Any:
     value: Any = context
     for part in path:
-        if not isinstance(value, Mapping) or part not in value:
+        # plain dicts first: an ABC isinstance check per step was most of a render's cost
+        if type(value) is not dict and not isinstance(value, Mapping):
+            return _UNCACHEABLE
+        if part not in value:
             return _UNCACHEABLE  # let Jinja render it and report what is missing
         value = value[part]
-    return value if isinstance(value, str | int | float | bool | None) else _UNCACHEABLE
+    return value if isinstance(value, _SCALARS) else _UNCACHEABLE
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +98,8 @@ class Renderer:
         self._default = default_language
         self._catalog = catalog
         self._compiled: dict[tuple[Kind, str], _Compiled] = {}
+        # the template a (kind, customer language) gets: the catalogue never changes
+        self._chosen: dict[tuple[Kind, str], MessageTemplate | None] = {}
         self.problems: list[str] = []
         for template in catalog.all():
             try:
@@ -98,25 +108,32 @@ class Renderer:
                 self.problems.append(f"{template.source}: {exc}")
 
     def _compile(self, template: MessageTemplate) -> _Compiled:
-        def params(expressions: tuple[str, ...]) -> tuple[_Param, ...]:
+        def params(part: str, expressions: tuple[str, ...]) -> tuple[_Param, ...]:
             out = []
-            for expression in expressions:
+            for position, expression in enumerate(expressions):
                 paths = variable_paths(self._env.parse(expression))
-                out.append(_Param(self._env.from_string(expression), paths))
+                key = (template.kind, template.language, part, position)
+                out.append(_Param(self._env.from_string(expression), paths, key))
             return tuple(out)
 
         return _Compiled(
             template,
-            params(template.header_params),
-            params(template.body_params),
-            params(tuple(b.param for b in template.buttons)),
+            params("header", template.header_params),
+            params("body", template.body_params),
+            params("button", tuple(b.param for b in template.buttons)),
         )
 
     def templates(self) -> list[MessageTemplate]:
         return self._catalog.all()
 
     def template_for(self, kind: Kind, language: str) -> MessageTemplate | None:
-        return self._catalog.choose(kind, language, self._default)
+        key = (kind, language)
+        if key in self._chosen:
+            return self._chosen[key]
+        template = self._catalog.choose(kind, language, self._default)
+        if len(self._chosen) < CHOSEN_LIMIT:
+            self._chosen[key] = template
+        return template
 
     def render(
         self,
@@ -135,25 +152,25 @@ class Renderer:
         compiled = self._compiled[(template.kind, template.language)]
         cache = {} if cache is None else cache
 
-        def values(part: str, params: tuple[_Param, ...], limit: int) -> tuple[str, ...]:
+        def values(params: tuple[_Param, ...], limit: int) -> list[str]:
             out = []
-            for position, param in enumerate(params):
-                inputs = tuple(_lookup(context, path) for path in param.paths)
-                key = (template.kind, template.language, part, position, inputs)
-                cacheable = _UNCACHEABLE not in inputs
-                if cacheable and key in cache:
-                    out.append(cache[key])
+            for param in params:
+                inputs = tuple([_lookup(context, path) for path in param.paths])
+                key = (param.key, inputs)
+                cached = cache.get(key)
+                if cached is not None:
+                    out.append(cached)
                     continue
                 value = sanitize_param(param.expression.render(context), limit)
-                if cacheable and len(cache) < CACHE_LIMIT:
+                if _UNCACHEABLE not in inputs and len(cache) < CACHE_LIMIT:
                     cache[key] = value
                 out.append(value)
-            return tuple(out)
+            return out
 
-        body = tuple(fit_body(template.body, list(values("body", compiled.body, 1024))))
+        body = tuple(fit_body(template.body, values(compiled.body, 1024)))
         return RenderedMessage(
             template,
-            header=values("header", compiled.header, HEADER_LIMIT),
+            header=tuple(values(compiled.header, HEADER_LIMIT)),
             body=body,
-            buttons=values("button", compiled.buttons, 256),
+            buttons=tuple(values(compiled.buttons, 256)),
         )

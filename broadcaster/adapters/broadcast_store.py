@@ -25,6 +25,19 @@ from broadcaster.domain.templates import Kind
 from broadcaster.errors import NotFound
 
 RATE_WINDOW_SECONDS = 60
+CLAIMABLE_MASK = sum(1 << s for s in CLAIMABLE)
+SOURCE_MASKS = {state: source_mask(state) for state in State}
+STATES = tuple(sorted(State))  # by value: STATES[3] is State(3), without Enum's lookup
+
+
+def _check_packed(packed: str, rows: int, fields: int) -> None:
+    """The scripts split a packed argument on the unit and record separators (0x1F, 0x1E).
+
+    Keys and values never hold them (digits, ids, key names); if one ever did, the claim or
+    move is refused here rather than misread there.
+    """
+    if packed.count("\x1e") != rows or packed.count("\x1f") != rows * (fields - 1):
+        raise ValueError("a key or value holds a field separator (0x1E or 0x1F)")
 
 
 class BroadcastStatus(StrEnum):
@@ -204,6 +217,13 @@ class BroadcastStore:
     async def chunk(self, broadcast: Broadcast, chunk: int) -> ChunkView:
         return await self.view(broadcast.id, *broadcast.chunk_range(chunk))
 
+    async def states(self, broadcast_id: str, start: int, stop: int) -> bytes:
+        """The state bytes of recipients ``start``..``stop - 1`` (one byte per recipient)."""
+        if stop <= start:
+            return b""
+        raw = await awaited(self._redis.getrange(self._keys.states(broadcast_id), start, stop - 1))
+        return bytes(raw).ljust(stop - start, b"\x00")
+
     async def view(self, broadcast_id: str, start: int, stop: int) -> ChunkView:
         """Recipients ``start``..``stop - 1``: ordinals, states, attempts, deadlines."""
         if stop <= start:
@@ -242,11 +262,12 @@ class BroadcastStore:
         Returns ``"stopped"`` (the broadcast is not running) or ``"held"`` (the account is
         held) instead, having claimed nobody.
         """
-        mask = sum(1 << s for s in CLAIMABLE)
+        packed = "".join(
+            f"{c.index}\x1f{c.pair_key}\x1f{c.member}\x1f{c.cadence_key}\x1e" for c in claims
+        )
+        _check_packed(packed, len(claims), 4)
         args: list[Any] = [now_ms, reconcile_ms, pair_ttl_ms, budget_limit, budget_window_ms]
-        args += [mask, len(claims), incident_id, revision]
-        for claim in claims:
-            args += [claim.index, claim.pair_key, claim.member, claim.cadence_key]
+        args += [CLAIMABLE_MASK, len(claims), incident_id, revision, packed]
         keys = [*self._state_keys(broadcast_id), budget_key or self._keys.scratch("nobudget")]
         keys += [self._keys.broadcast(broadcast_id), self._keys.hold]
         flat = await self._claim(keys=keys, args=args)
@@ -265,17 +286,19 @@ class BroadcastStore:
         self, broadcast_id: str, moves: Iterable[Move]
     ) -> tuple[list[tuple[int, State, State]], float]:
         """``move``, also adding the delivered messages' charges to the broadcast's cost."""
-        args: list[Any] = [0]
-        for m in moves:
-            args += [m.index, int(m.target), source_mask(m.target), m.attempt, m.attempt_rule]
-            args += [m.due_ms, m.charge]
-        args[0] = (len(args) - 1) // 7
-        if args[0] == 0:
+        rows = [
+            f"{m.index}\x1f{int(m.target)}\x1f{SOURCE_MASKS[m.target]}\x1f{m.attempt}\x1f"
+            f"{m.attempt_rule}\x1f{m.due_ms}\x1f{m.charge!r}\x1e"
+            for m in moves
+        ]
+        if not rows:
             return [], 0.0
+        packed = "".join(rows)
+        _check_packed(packed, len(rows), 7)
         keys = [*self._state_keys(broadcast_id), self._keys.broadcast(broadcast_id)]
-        charged, *flat = await self._transition(keys=keys, args=args)
+        charged, *flat = await self._transition(keys=keys, args=[packed])
         made = [
-            (int(flat[i]), State(int(flat[i + 1])), State(int(flat[i + 2])))
+            (int(flat[i]), STATES[int(flat[i + 1])], STATES[int(flat[i + 2])])
             for i in range(0, len(flat), 3)
         ]
         return made, float(charged)

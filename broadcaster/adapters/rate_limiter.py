@@ -1,10 +1,11 @@
 """Global send pacing per sender number: GCRA in Redis, slots leased in batches.
 
 Every worker process on every machine shares one theoretical arrival time (TAT) per phone
-number id. A process leases ``n`` consecutive slots in one round trip (gcra_lease.lua) and
-hands them out locally in order; slots are disjoint across processes, so the aggregate stays
-at the configured rate. Reply latency only delays sends (safe); a crashed holder wastes its
-slots (throughput, never an overrun). A 130429 pushes every sender of the number back.
+number id. A process leases ``n`` consecutive slots in one round trip (gcra_lease.lua; up to
+rate x 0.1 s of them, fewer while it uses fewer) and hands them out locally in order; slots
+are disjoint across processes, so the aggregate stays at the configured rate. Reply latency
+only delays sends (safe); a crashed holder wastes its slots (throughput, never an overrun).
+A 130429 pushes every sender of the number back.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ class Pacer:
         # rounded up: the integer interval must never make the rate exceed the configured one
         self._interval_us = max(1, math.ceil(1_000_000 / rate))
         self._lease = max(1, math.ceil(rate * lease_seconds))
+        self._leased = self._lease  # size of the last lease
+        self._dropped = 0  # slots dropped unused (stale) since the last lease
         self._slots: collections.deque[float] = collections.deque()
         self._lock = asyncio.Lock()
         self._script = script(redis, "gcra_lease")
@@ -41,32 +44,42 @@ class Pacer:
     def rate(self) -> float:
         return 1_000_000 / self._interval_us
 
-    async def take(self, most: int, horizon: float = 0.05) -> list[float]:
+    async def take(
+        self, most: int, horizon: float = 0.05, late: float = STALE_SLOT_SECONDS
+    ) -> list[float]:
         """Up to ``most`` slots due within ``horizon`` seconds (monotonic times), at least one.
 
         Callers claim that many recipients and send each at its slot time: the claim (intent
-        recorded) happens at most ``horizon`` before the send it announces.
+        recorded) happens at most ``horizon`` before the send it announces. Slots more than
+        ``late`` seconds in the past are dropped, not handed out.
         """
         async with self._lock:
+            began = now = monotonic()
+            while self._slots and self._slots[0] < now - late:
+                self._slots.popleft()  # a slot missed by far would become a burst: drop it
+                self._dropped += 1
             while True:
-                now = monotonic()
-                while self._slots and self._slots[0] < now - STALE_SLOT_SECONDS:
-                    self._slots.popleft()  # a slot missed by far would become a burst: drop it
                 if not self._slots:
-                    await self._refill()
-                    continue
+                    # a fresh lease starts at the Redis clock's "now": never dropped as late
+                    await self._refill(most)
+                now = monotonic()
                 wait = self._slots[0] - now - horizon
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                limit = monotonic() + horizon
-                taken: list[float] = []
-                while self._slots and len(taken) < most and self._slots[0] <= limit:
-                    taken.append(self._slots.popleft())
-                if taken:
+                if wait <= 0:
                     break
-                # a 130429 (push_back) emptied the slots while we slept: lease fresh ones
-        RATE_LIMITER_WAIT.observe(max(0.0, taken[0] - now))
+                # looked at again after the sleep: a timer may fire early (uvloop's have
+                # millisecond granularity) and a push-back may have emptied the slots
+                await asyncio.sleep(wait)
+            limit = now + horizon
+            taken: list[float] = []
+            while self._slots and len(taken) < most and self._slots[0] <= limit:
+                taken.append(self._slots.popleft())
+        RATE_LIMITER_WAIT.observe(max(0.0, taken[0] - began))
         return taken
+
+    def on_time(self, slot: float) -> bool:
+        """True when a send at ``slot`` may go now: neither early nor stale (no wait needed)."""
+        late = monotonic() - slot
+        return -ON_TIME_SECONDS <= late <= STALE_SLOT_SECONDS
 
     async def wait(self, slot: float) -> None:
         """Sleep until ``slot``; if we wake up late (a busy event loop), take a fresh slot.
@@ -78,26 +91,36 @@ class Pacer:
             delay = slot - monotonic()
             if delay > ON_TIME_SECONDS:
                 await asyncio.sleep(delay)
-            if monotonic() - slot <= STALE_SLOT_SECONDS:
+                continue  # a timer may fire early: never send before the slot
+            if -delay <= STALE_SLOT_SECONDS:
                 return
-            slot = (await self.take(1))[0]
+            # a slot with at least half its tolerance left: one that is nearly stale would
+            # likely be stale again by the time we look, and we would spin taking slots
+            slot = (await self.take(1, late=STALE_SLOT_SECONDS / 2))[0]
 
     def give_back(self, slots: list[float]) -> None:
         """Return slots taken but not used (their recipient was not claimable)."""
         for slot in sorted(slots, reverse=True):
             self._slots.appendleft(slot)
 
-    async def _refill(self) -> None:
+    async def _refill(self, most: int) -> None:
+        # Lease what we are likely to use: twice what the last lease served, at least what
+        # is asked, at most rate x lease_seconds. A sender slower than the rate would
+        # otherwise reserve a full lease, use a few slots before the rest went stale and
+        # leave the number idle (for every process sharing it) until the lease ran out.
+        used = self._leased - self._dropped
+        size = min(self._lease, max(most, 2 * used, 1))
         while True:
             granted, offset_us = await self._script(
                 keys=[self._key],
-                args=[self._interval_us, 0, self._lease, int(MAX_WAIT_SECONDS * 1e6), 0],
+                args=[self._interval_us, 0, size, int(MAX_WAIT_SECONDS * 1e6), 0],
             )
             received = monotonic()
             if int(granted):
                 first = received + int(offset_us) / 1e6
                 step = self._interval_us / 1e6
                 self._slots.extend(first + i * step for i in range(int(granted)))
+                self._leased, self._dropped = int(granted), 0
                 return
             await asyncio.sleep(max(0.001, int(offset_us) / 1e6 - MAX_WAIT_SECONDS / 2))
 

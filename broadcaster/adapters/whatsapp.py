@@ -8,6 +8,7 @@ are retried briefly with tenacity.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Mapping
@@ -29,6 +30,8 @@ from broadcaster.errors import PermanentSendError, SendError, TransientSendError
 from broadcaster.typed_config import Secret
 
 logger = logging.getLogger(__name__)
+# one encoder for every request body (json.dumps with options builds a new one per call)
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 class SendFailed(SendError):
@@ -152,11 +155,19 @@ class CloudApi:
         may have reached Meta is left to the caller's reconciliation.
         """
         url = f"{self._base}/{phone_number_id}/messages"
-        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+        body = _ENCODER.encode(payload).encode()
+        try:
+            return await self._post(url, body)
+        except SendFailed as failure:
+            if not _never_left(failure):
+                raise
+        # The first try runs without retry machinery: building a retrier for every message
+        # cost a tenth of a worker's CPU. Retries keep their schedule: 50 ms, then 100 ms.
+        await asyncio.sleep(0.05)
         async for attempt in AsyncRetrying(
             retry=retry_if_exception(_never_left),
-            stop=stop_after_attempt(3),
-            wait=wait_exponential(multiplier=0.05, max=0.5),
+            stop=stop_after_attempt(2),
+            wait=wait_exponential(multiplier=0.1, max=0.5),
             reraise=True,
         ):
             with attempt:

@@ -62,8 +62,9 @@ async def serve(settings: Settings, host: str | None = None, port: int | None = 
 
 
 def run_worker(args: argparse.Namespace, settings: Settings) -> int:
-    from broadcaster.worker import create_worker
+    from broadcaster.worker import create_worker, new_event_loop
 
-    worker = create_worker(settings, burst=args.burst, job_completion_wait=5)
+    asyncio.set_event_loop(new_event_loop())  # arq runs the worker on the current loop
+    worker = create_worker(settings, own_process=True, burst=args.burst, job_completion_wait=5)
     worker.run()
     return 0

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 
 PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
 TEMPLATE_NAME = re.compile(r"^[a-z0-9_]{1,512}$")
@@ -97,9 +98,25 @@ def fill(text: str, params: Sequence[str]) -> str:
     return PLACEHOLDER.sub(lambda m: params[int(m.group(1)) - 1], text)
 
 
+@lru_cache(maxsize=256)
+def _layout(text: str) -> tuple[int, tuple[int, ...]]:
+    """The text's length without its placeholders, and which parameter each one shows."""
+    found = list(PLACEHOLDER.finditer(text))
+    fixed = len(text) - sum(len(m.group(0)) for m in found)
+    return fixed, tuple(int(m.group(1)) - 1 for m in found)
+
+
+def filled_length(text: str, params: Sequence[str]) -> int:
+    """``len(fill(text, params))``, without building the filled text."""
+    fixed, order = _layout(text)
+    return fixed + sum(len(params[i]) for i in order)
+
+
 def fit_body(body: str, params: list[str]) -> list[str]:
     """Shorten the longest parameters until the filled body fits Meta's 1024 characters."""
     params = list(params)
+    if filled_length(body, params) <= BODY_LIMIT:
+        return params  # the usual case, checked without filling the text
     while len(fill(body, params)) > BODY_LIMIT:
         longest = max(range(len(params)), key=lambda i: len(params[i]))
         excess = len(fill(body, params)) - BODY_LIMIT

@@ -8,6 +8,9 @@ from broadcaster.domain.deliveries import CLAIMABLE, State
 from broadcaster.ports import JobQueue
 
 SCAN = 20_000
+PENDING_BYTE = bytes([State.PENDING])
+# claimable states other than pending: recipients waiting for a retry or a reconciliation
+WAITING_BYTES = tuple(bytes([s]) for s in sorted(CLAIMABLE - {State.PENDING}))
 
 
 def chunk_job_id(broadcast: Broadcast, chunk: int) -> str:
@@ -34,15 +37,16 @@ async def queue_due_chunks(
     pending = [False] * broadcast.chunks
     waiting = [False] * broadcast.chunks
     for start in range(0, broadcast.total, SCAN):
-        view = await store.view(broadcast.id, start, min(start + SCAN, broadcast.total))
-        for offset, state in enumerate(view.states):
-            if state not in CLAIMABLE:
-                continue
-            chunk = (view.start + offset) // broadcast.chunk_size
-            if state is State.PENDING:
-                pending[chunk] = True
-            else:
-                waiting[chunk] = True
+        stop = min(start + SCAN, broadcast.total)
+        # the state bytes alone, searched per chunk in C: the watchdog reads every running
+        # broadcast every half minute, a million recipients included
+        states = await store.states(broadcast.id, start, stop)
+        first, last = start // broadcast.chunk_size, (stop - 1) // broadcast.chunk_size
+        for chunk in range(first, last + 1):
+            lo, hi = broadcast.chunk_range(chunk)
+            part = states[max(lo, start) - start : min(hi, stop) - start]
+            pending[chunk] = pending[chunk] or PENDING_BYTE in part
+            waiting[chunk] = waiting[chunk] or any(b in part for b in WAITING_BYTES)
     queued = 0
     for chunk in chunks_to_run(pending, waiting, window):
         queued += await enqueue_chunk(queue, broadcast, chunk)

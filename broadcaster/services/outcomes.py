@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+
+from prometheus_client import Counter as MetricCounter
 
 from broadcaster.adapters.broadcast_store import BroadcastStore, Move
 from broadcaster.clock import Clock, monotonic
@@ -29,6 +32,9 @@ class Decision:
     due_ms: int = 0
 
 
+ACCEPTED = Decision(State.ACCEPTED)
+
+
 def decide(
     verdict: Verdict | None,
     attempt: int,
@@ -42,7 +48,7 @@ def decide(
     is used up; an unknown outcome stays unknown (a late status webhook may still resolve it).
     """
     if verdict is None:
-        return Decision(State.ACCEPTED)
+        return ACCEPTED
     action = verdict.action
     if action is Action.UNKNOWN:
         return Decision(State.UNKNOWN, now_ms + _ms(reconcile))
@@ -94,6 +100,14 @@ class OutcomeWriter:
         self._pending: list[Result] = []
         self._lock = asyncio.Lock()
         self._flushed_at = monotonic()
+        self._counters: dict[State, MetricCounter] = {}
+
+    def _messages(self, state: State) -> MetricCounter:
+        """The messages counter of this kind and ``state`` (labels looked up once)."""
+        counter = self._counters.get(state)
+        if counter is None:
+            counter = self._counters[state] = MESSAGES.labels(self._kind, state.label)
+        return counter
 
     async def add(self, result: Result) -> None:
         self._pending.append(result)
@@ -114,8 +128,8 @@ class OutcomeWriter:
                 Move(r.index, r.decision.state, r.attempt, 1, r.decision.due_ms) for r in pending
             ]
             applied = await self._store.move(self._broadcast_id, moves)
-        for _, _, new in applied:
-            MESSAGES.labels(self._kind, new.label).inc()
+        for state, count in Counter(new for _, _, new in applied).items():
+            self._messages(state).inc(count)
         # counted from our own results: a status webhook may have moved them on already
         accepted = [r for r in pending if r.decision.state is State.ACCEPTED]
         if accepted:

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from broadcaster.adapters.broadcast_store import Broadcast
@@ -174,8 +175,13 @@ def memberships(
     return out
 
 
+@lru_cache(maxsize=64)
+def _parsed(value: str) -> datetime | None:
+    return parse_rfc3339(value)  # one broadcast-wide time, read for every recipient
+
+
 def _local(value: str | None, customer: Customer) -> str:
-    moment = parse_rfc3339(value) if value else None
+    moment = _parsed(value) if value else None
     return format_local(moment, customer.timezone, customer.language) if moment else ""
 
 

@@ -29,7 +29,7 @@ from broadcaster.adapters.directory import Directory
 from broadcaster.adapters.holds import Holds
 from broadcaster.adapters.incident_store import IncidentStore
 from broadcaster.adapters.keys import Keys
-from broadcaster.adapters.rate_limiter import Pacer, Pacers
+from broadcaster.adapters.rate_limiter import Pacers
 from broadcaster.adapters.template_status import TemplateStatuses
 from broadcaster.adapters.voucher_store import VoucherStore
 from broadcaster.adapters.whatsapp import CloudApi, SendFailed, template_payload
@@ -47,8 +47,9 @@ from broadcaster.metrics import SEND_DURATION, SENDER_PAUSED, THROTTLED
 from broadcaster.ports import JobQueue
 from broadcaster.rendering import Renderer
 from broadcaster.services.chunk_queue import enqueue_chunk
+from broadcaster.services.in_flight import InFlight
 from broadcaster.services.milestones import Milestones
-from broadcaster.services.outcomes import Decision, OutcomeWriter, Result, decide
+from broadcaster.services.outcomes import ACCEPTED, Decision, OutcomeWriter, Result, decide
 from broadcaster.services.preparation import (
     CADENCED,
     Hold,
@@ -64,6 +65,8 @@ from broadcaster.services.template_health import record_template_refusal
 logger = logging.getLogger(__name__)
 
 CLAIM_BATCH = 64
+# recipients prepared between two yields to the event loop (a chunk takes tens of ms)
+PREPARE_SLICE = 256
 
 
 @dataclass
@@ -85,7 +88,7 @@ class SendingDeps:
     cadence_store: CadenceStore
     vouchers: VoucherStore
     template_statuses: TemplateStatuses
-    in_flight: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(64))
+    in_flight: InFlight = field(default_factory=lambda: InFlight(64))
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +199,11 @@ class ChunkSender:
         run = await self._run_context(ordinals)
         items: list[_Item] = []
         moves: list[Move] = []
-        for offset, ordinal, (customer, out) in zip(ready, ordinals, records, strict=True):
+        for n, (offset, ordinal, (customer, out)) in enumerate(
+            zip(ready, ordinals, records, strict=True)
+        ):
+            if n and not n % PREPARE_SLICE:
+                await asyncio.sleep(0)  # let the requests in flight be answered meanwhile
             index = view.start + offset
             outcome = prepare(
                 self._broadcast,
@@ -256,72 +263,99 @@ class ChunkSender:
         return _Item(index, customer, number, payload, price, deps.keys.cadence(ordinal))
 
     async def _drive(self, number: str, queue: list[_Item]) -> None:
-        """Claim and send ``queue`` for one sender number, at the pace its slots allow."""
-        deps = self._deps
-        pacer = deps.pacers[number]
-        tasks: list[asyncio.Task[None]] = []
-        try:
-            await self._claim_and_send(number, pacer, queue, tasks)
-        finally:
-            await settle(tasks)  # whatever was claimed is sent and its outcome kept
+        """Claim and send ``queue`` for one sender number, at the pace its slots allow.
 
-    async def _claim_and_send(
-        self, number: str, pacer: Pacer, queue: list[_Item], tasks: list[asyncio.Task[None]]
-    ) -> None:
+        Permits for requests in flight are taken before recipients are claimed, so what is
+        claimed is sent at once: claimed-but-unanswered recipients never exceed the
+        process's ``max_in_flight`` (the only ones a crash can send twice).
+        """
+        in_flight = self._deps.in_flight
+        tasks: list[asyncio.Task[None]] = []
+        position = 0
+        try:
+            while position < len(queue) and not self._stop:
+                want = min(CLAIM_BATCH, len(queue) - position)
+                permits = await in_flight.take(want, least=min(want, CLAIM_BATCH // 2))
+                sends: list[tuple[_Item, float, int]] = []
+                try:
+                    batch = queue[position : position + permits]
+                    consumed, sends = await self._claim(number, batch)
+                finally:
+                    in_flight.release(permits - len(sends))
+                position += consumed
+                for item, slot, attempt in sends:
+                    task = asyncio.create_task(self._send_one(item, number, slot, attempt))
+                    # given back when the task ends, even if it is cancelled before it starts
+                    task.add_done_callback(self._release_permit)
+                    tasks.append(task)
+        finally:
+            # whatever stops the driver, every request that left is seen to its end and its
+            # outcome buffered: an outcome dropped here would leave its recipient "sending"
+            # until reconciliation, and then send it again
+            await settle(tasks)
+
+    def _release_permit(self, _: asyncio.Task[None]) -> None:
+        self._deps.in_flight.release()
+
+    async def _claim(
+        self, number: str, batch: list[_Item]
+    ) -> tuple[int, list[tuple[_Item, float, int]]]:
+        """Take slots for the head of ``batch`` and record the intent to send to each.
+
+        Returns how many items were used (those a slot was taken for) and
+        ``(item, slot, attempt)`` for the ones claimed.
+        """
         deps = self._deps
         wa = deps.settings.whatsapp
-        position = 0
-        while position < len(queue) and not self._stop:
-            slots = await pacer.take(min(CLAIM_BATCH, len(queue) - position))
-            batch = queue[position : position + len(slots)]
-            position += len(batch)
-            claims = [
-                Claim(
-                    i.index,
-                    deps.keys.pair(number, i.customer.wa_id),
-                    i.customer.wa_id,
-                    i.cadence_key,
-                )
-                for i in batch
-            ]
-            results = await deps.broadcasts.claim(
-                self._broadcast.id,
-                claims,
-                now_ms=self._now_ms(),
-                reconcile_ms=int(wa.reconcile_after.total_seconds() * 1000),
-                pair_ttl_ms=int(wa.pair_interval.total_seconds() * 1000),
-                budget_limit=wa.messaging_limit,
-                budget_key=deps.keys.budget(),
-                incident_id=self._broadcast.incident_id,
-                revision=int(self._broadcast.context.get("revision", 0)),
-            )
-            if isinstance(results, str):
-                self._stop = "hold" if results == "held" else "paused"
-                pacer.give_back(slots)
-                break
-            unused: list[float] = []
-            for item, slot, (code, value) in zip(batch, slots, results, strict=True):
-                if code == 1:
-                    tasks.append(asyncio.create_task(self._send_one(item, number, slot, value)))
-                else:
-                    unused.append(slot)
-            pacer.give_back(unused)
+        pacer = deps.pacers[number]
+        slots = await pacer.take(len(batch))
+        del batch[len(slots) :]
+        keys = deps.keys
+        claims = [
+            Claim(i.index, keys.pair(number, i.customer.wa_id), i.customer.wa_id, i.cadence_key)
+            for i in batch
+        ]
+        results = await deps.broadcasts.claim(
+            self._broadcast.id,
+            claims,
+            now_ms=self._now_ms(),
+            reconcile_ms=int(wa.reconcile_after.total_seconds() * 1000),
+            pair_ttl_ms=int(wa.pair_interval.total_seconds() * 1000),
+            budget_limit=wa.messaging_limit,
+            budget_key=deps.keys.budget(),
+            incident_id=self._broadcast.incident_id,
+            revision=int(self._broadcast.context.get("revision", 0)),
+        )
+        if isinstance(results, str):
+            self._stop = "hold" if results == "held" else "paused"
+            pacer.give_back(slots)
+            return 0, []
+        sends: list[tuple[_Item, float, int]] = []
+        unused: list[float] = []
+        for item, slot, (code, value) in zip(batch, slots, results, strict=True):
+            if code == 1:
+                sends.append((item, slot, value))
+            else:
+                unused.append(slot)
+        pacer.give_back(unused)
+        return len(batch), sends
 
     async def _send_one(self, item: _Item, number: str, slot: float, attempt: int) -> None:
         deps = self._deps
-        await deps.pacers[number].wait(slot)
+        pacer = deps.pacers[number]
+        if not pacer.on_time(slot):
+            await pacer.wait(slot)
         item.payload["biz_opaque_callback_data"] = f"{self._broadcast.id}|{item.index}|{attempt}"
         verdict: Verdict | None = None
-        async with deps.in_flight:
-            began = monotonic()
-            try:
-                await deps.cloud.send(number, item.payload)
-                self._sent += 1
-                if self._sent == 1:
-                    await deps.milestones.first_message(self._broadcast)
-            except SendFailed as failure:
-                verdict = failure.verdict
-            SEND_DURATION.observe(monotonic() - began)
+        began = monotonic()
+        try:
+            await deps.cloud.send(number, item.payload)
+            self._sent += 1
+            if self._sent == 1:
+                await deps.milestones.first_message(self._broadcast)
+        except SendFailed as failure:
+            verdict = failure.verdict
+        SEND_DURATION.observe(monotonic() - began)
         if logger.isEnabledFor(logging.DEBUG):
             # the log formatter masks the number (+62812****7890): findable, not callable
             logger.debug(
@@ -334,14 +368,12 @@ class ChunkSender:
                     "code": None if verdict is None else verdict.code,
                 },
             )
-        decision = decide(
-            verdict,
-            attempt,
-            self._now_ms(),
-            deps.settings.whatsapp.reconcile_after,
-            deps.settings.broadcast.max_attempts,
-        )
-        if verdict is not None:
+        if verdict is None:
+            decision = ACCEPTED
+        else:
+            wa, broadcast = deps.settings.whatsapp, deps.settings.broadcast
+            now_ms = self._now_ms()
+            decision = decide(verdict, attempt, now_ms, wa.reconcile_after, broadcast.max_attempts)
             await self._react(verdict, number, item.payload)
         await self._writer.add(Result(item.index, attempt, decision, verdict, item.price))
 

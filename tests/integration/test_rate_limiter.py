@@ -6,7 +6,7 @@ import asyncio
 import time
 
 from broadcaster.adapters.keys import Keys
-from broadcaster.adapters.rate_limiter import STALE_SLOT_SECONDS, Pacer, Pacers
+from broadcaster.adapters.rate_limiter import ON_TIME_SECONDS, STALE_SLOT_SECONDS, Pacer, Pacers
 
 
 def max_in_window(stamps: list[float], window: float = 1.0) -> int:
@@ -73,3 +73,54 @@ async def test_a_push_back_while_a_take_waits_still_yields_a_slot(redis_client):
     await pacer.push_back(0.2)  # a 130429 elsewhere empties the local slots meanwhile
     slots = await waiting
     assert len(slots) == 1
+
+
+async def test_a_late_sender_gets_a_slot_that_is_not_in_the_past(redis_client):
+    pacer = Pacer(redis_client, "ob:rl:late", 1000.0)
+    pacer.give_back(await pacer.take(5))
+    await asyncio.sleep(0.01)  # the five slots are in the past now
+    before = time.monotonic()
+    fresh = await pacer.take(1, late=0.0)
+    assert fresh[0] >= before, "past slots are dropped, not handed to a sender already late"
+
+
+async def test_a_late_sender_is_served_when_a_lease_is_shorter_than_a_round_trip(redis_client):
+    # one slot per lease, 10 us apart: every fresh lease starts "now" on the Redis clock,
+    # so it is already in the past when the reply arrives
+    pacer = Pacer(redis_client, "ob:rl:single", 100_000.0, lease_seconds=0.00001)
+    fresh = await pacer.take(1, late=0.0)
+    assert len(fresh) == 1, "a fresh lease is handed out, never dropped as late"
+
+
+async def test_a_sender_slower_than_the_rate_leases_only_what_it_uses(redis_client):
+    pacer = Pacer(redis_client, "ob:rl:slow", 100.0)  # a full lease: 10 slots (0.1 s)
+    await pacer.take(1)
+    await asyncio.sleep(0.25)  # the other nine go stale unused
+    await pacer.take(1)  # drops them and leases again
+    rest = await pacer.take(10, horizon=1.0, late=1.0)
+    assert len(rest) == 1, "the new lease is two slots (twice what was used), not ten"
+
+
+async def test_a_slot_is_on_time_from_its_moment_until_it_goes_stale(redis_client):
+    pacer = Pacer(redis_client, "ob:rl:on-time", 100.0)
+    now = time.monotonic()
+    assert pacer.on_time(now)
+    assert not pacer.on_time(now + 1.0), "early: the sender waits for it"
+    assert not pacer.on_time(now - 1.0), "stale: the sender takes a fresh slot"
+
+
+async def test_timers_that_fire_early_neither_empty_a_take_nor_send_early(
+    redis_client, monkeypatch
+):
+    real_sleep = asyncio.sleep
+
+    async def early(delay: float) -> None:
+        await real_sleep(delay / 2)  # uvloop's timers have millisecond granularity
+
+    monkeypatch.setattr(asyncio, "sleep", early)
+    pacer = Pacer(redis_client, "ob:rl:early", 20.0)  # one slot every 50 ms
+    first = await pacer.take(1)
+    second = await pacer.take(1, horizon=0.0)  # waits for the next slot, woken early
+    assert len(first) == len(second) == 1
+    await pacer.wait(second[0])
+    assert time.monotonic() >= second[0] - ON_TIME_SECONDS, "never sent before its slot"

@@ -3,9 +3,11 @@
 -- KEYS: states, attempts, counts, due, budget (zset of recipients in the rolling window),
 --       meta (the broadcast's hash), hold (the account-wide sending hold)
 -- ARGV: now_ms, reconcile_ms, pair_ttl_ms, budget_limit (0 = unlimited), budget_window_ms,
---       claimable_mask, count, incident_id, revision, then per recipient: index, pair_key
---       ("" = none), member, cadence_key ("" = none: the customer's cadence record, which a
---       claim updates: last message time, messages for this incident, revision told)
+--       claimable_mask, count, incident_id, revision, then the recipients packed in one
+--       string (one argument, not four per recipient: encoding arguments is what costs the
+--       client): per recipient index, pair_key ("" = none), member, cadence_key ("" = none:
+--       the customer's cadence record, which a claim updates: last message time, messages
+--       for this incident, revision told), each field ended by \31 and the last by \30
 -- Claims nothing and returns {-1, 0} when the broadcast is not running (paused, cancelled)
 -- and {-2, 0} while the account is held: a pause takes effect before the next request.
 -- Otherwise returns per recipient two numbers {code, value}:
@@ -28,19 +30,18 @@ local out = {}
 local total = redis.call('STRLEN', states)
 if limit > 0 then redis.call('ZREMRANGEBYSCORE', budget, '-inf', now - window) end
 
+-- changes of the counts by state, written once at the end (one HINCRBY per state touched)
+local delta = {}
 local function move(index, current, target, deadline)
   redis.call('SETRANGE', states, index, string.char(target))
-  redis.call('HINCRBY', counts, names[current], -1)
-  redis.call('HINCRBY', counts, names[target], 1)
+  delta[current] = (delta[current] or 0) - 1
+  delta[target] = (delta[target] or 0) + 1
   redis.call('HSET', due, index, deadline)
 end
 
-for i = 0, count - 1 do
-  local base = 10 + i * 4
-  local index = tonumber(ARGV[base])
-  local pair_key = ARGV[base + 1]
-  local member = ARGV[base + 2]
-  local cadence_key = ARGV[base + 3]
+local recipients = '([^\31]*)\31([^\31]*)\31([^\31]*)\31([^\30]*)\30'
+for index, pair_key, member, cadence_key in string.gmatch(ARGV[10], recipients) do
+  index = tonumber(index)
   local current = string.byte(redis.call('GETRANGE', states, index, index)) or 0
   local code, value = 0, 0
   local claimable = index < total and math.floor(mask / 2 ^ current) % 2 == 1
@@ -81,5 +82,8 @@ for i = 0, count - 1 do
   end
   out[#out + 1] = code
   out[#out + 1] = value
+end
+for state, change in pairs(delta) do
+  if change ~= 0 then redis.call('HINCRBY', counts, names[state], change) end
 end
 return out

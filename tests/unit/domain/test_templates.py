@@ -12,6 +12,7 @@ from broadcaster.domain.templates import (
     MessageTemplate,
     RenderedMessage,
     fill,
+    filled_length,
     fit_body,
     language_candidates,
     placeholder_count,
@@ -64,6 +65,17 @@ def test_fit_body_shortens_the_longest_parameter():
     assert fit_body("{{1}}" + "y" * 1100, ["a"]) == ["a"], (
         "fixed text too long: left to the catalog check"
     )
+
+
+def test_filled_length_is_the_length_of_the_filled_text():
+    cases = [
+        ("A {{1}} B {{2}}", ["xy", ""]),
+        ("{{ 2 }}{{1}} and {{2}} again", ["a", "bcd"]),
+        ("no placeholders", []),
+    ]
+    for text, params in cases:
+        assert filled_length(text, params) == len(fill(text, params))
+    assert fit_body("Hi {{1}}", ["Siti"]) == ["Siti"], "a body that fits is left alone"
 
 
 def test_language_fallback_order():
