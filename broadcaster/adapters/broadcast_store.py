@@ -77,6 +77,7 @@ class AudienceLists:
     send_list: str
     holdout_list: str
     eligible: str
+    seen: str = ""  # the incident's bitmap the eligible customers are added to ("": none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,8 +157,8 @@ class BroadcastStore:
                 pipe.persist(k.recipients(broadcast.id))
                 pipe.rename(lists.holdout_list, k.held(broadcast.id))
                 pipe.persist(k.held(broadcast.id))
-                seen = k.incident_seen(broadcast.incident_id)
-                pipe.bitop("OR", seen, seen, lists.eligible)
+                if lists.seen:
+                    pipe.bitop("OR", lists.seen, lists.seen, lists.eligible)
                 pipe.delete(lists.eligible)
             if broadcast.total:
                 pipe.setrange(k.states(broadcast.id), broadcast.total - 1, b"\x00")
@@ -256,6 +257,7 @@ class BroadcastStore:
         budget_key: str = "",
         incident_id: str = "",
         revision: int = 0,
+        counted: bool = False,
     ) -> list[tuple[int, int]] | str:
         """Record the intent to send (see claim.lua): one ``(code, value)`` per claim.
 
@@ -267,7 +269,7 @@ class BroadcastStore:
         )
         _check_packed(packed, len(claims), 4)
         args: list[Any] = [now_ms, reconcile_ms, pair_ttl_ms, budget_limit, budget_window_ms]
-        args += [CLAIMABLE_MASK, len(claims), incident_id, revision, packed]
+        args += [CLAIMABLE_MASK, len(claims), incident_id, revision, packed, int(counted)]
         keys = [*self._state_keys(broadcast_id), budget_key or self._keys.scratch("nobudget")]
         keys += [self._keys.broadcast(broadcast_id), self._keys.hold]
         flat = await self._claim(keys=keys, args=args)

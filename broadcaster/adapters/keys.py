@@ -129,9 +129,11 @@ class Keys:
     def csat_pending(self, ordinal: int) -> str:
         return f"{self.prefix}:csat:{ordinal}"
 
-    def incident_seen(self, incident_id: str) -> str:
-        """Bitmap of every customer the incident's notices selected (notified or held out)."""
-        return f"{self.prefix}:inc:{incident_id}:seen"
+    def incident_seen(self, incident_id: str, episode: int = 0) -> str:
+        """Bitmap of every customer the incident's notices selected (notified or held out)
+        since it last (re)opened: a widened scope adds only customers not in it yet."""
+        suffix = f":{episode}" if episode else ""
+        return f"{self.prefix}:inc:{incident_id}:seen{suffix}"
 
     @property
     def outbox(self) -> str:

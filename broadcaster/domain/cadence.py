@@ -94,8 +94,10 @@ class Decision:
     reason: str = ""
 
 
-# kinds that count against the per-incident limit and may wait for quiet hours to end
+# kinds that may wait (quiet hours, the minimum interval); only updates are limited in number:
+# the follow-up is one message that closes the loop, however many updates came before it
 _DISCRETIONARY = frozenset({Kind.UPDATE, Kind.FOLLOW_UP})
+LIMITED = frozenset({Kind.UPDATE})
 
 
 def for_customer(
@@ -109,12 +111,13 @@ def for_customer(
     """Send, hold or drop one message to one customer.
 
     Notices, resolutions and vouchers always go (the first word and the last word); updates
-    and follow-ups respect the per-incident limit, the minimum interval and, unless the
-    incident is critical, the customer's quiet hours.
+    and follow-ups respect the minimum interval and, unless the incident is critical, the
+    customer's quiet hours; updates also the per-incident limit (``sent_for_incident`` counts
+    updates only).
     """
     if kind not in _DISCRETIONARY:
         return Decision(Verdict.SEND)
-    if sent_for_incident >= policy.max_per_incident:
+    if kind in LIMITED and sent_for_incident >= policy.max_per_incident:
         return Decision(Verdict.DROP, reason="max_per_incident")
     if last_message_at is not None and local_now - last_message_at < policy.min_interval:
         return Decision(Verdict.HOLD, last_message_at + policy.min_interval, "min_interval")

@@ -113,6 +113,8 @@ class Incident:
     notified: bool = False  # a notice went out: cancel is no longer an honest option
     # share of the audience held out to measure deflection; None = [broadcast] holdout_percent
     holdout_percent: float | None = None
+    # 0, then 1, 2... each time the incident reopens: a new episode notifies everyone again
+    episode: int = 0
 
     @property
     def active(self) -> bool:
@@ -137,6 +139,7 @@ class Incident:
             "revision": self.revision,
             "notified": self.notified,
             "holdout_percent": self.holdout_percent,
+            "episode": self.episode,
         }
 
     @classmethod
@@ -158,6 +161,7 @@ class Incident:
             note=data.get("note"),
             revision=int(data.get("revision", 1)),
             notified=bool(data.get("notified", False)),
+            episode=int(data.get("episode", 0)),
             holdout_percent=data.get("holdout_percent"),
         )
 
@@ -373,7 +377,11 @@ def reopen(incident: Incident, actor: Actor, now: datetime, confirmed: bool = Tr
     if confirmed:
         _require_segments(incident)
     updated = dataclasses.replace(
-        incident, status=status, resolved_at=None, revision=incident.revision + 1
+        incident,
+        status=status,
+        resolved_at=None,
+        revision=incident.revision + 1,
+        episode=incident.episode + 1,  # customers told "fixed" must all hear it is back
     )
     changes = (Change(ChangeKind.REOPENED, Status.RESOLVED.value, status.value),)
     audit = AuditEntry(now, actor.name, actor.source, "reopen", {"status": status.value})

@@ -45,7 +45,7 @@ class AudienceView:
             holdout_per_million=per_million,
             seed=holdout_seed(incident.id),
             sample_size=_sample_size(sample),
-            compare_with=self.keys.incident_seen(incident.id),
+            compare_with=self.keys.incident_seen(incident.id, incident.episode),
         )
         body = await self._body(rule, summary, per_million)
         return {"incident": incident.id, "segments": list(incident.segments), **body}

@@ -181,10 +181,12 @@ class Planner:
         extra: Mapping[str, Any] | None,
     ) -> Broadcast:
         scratch = uuid.uuid4().hex[:12]
+        seen = self.keys.incident_seen(incident.id, incident.episode)
         lists = AudienceLists(
             self.keys.scratch(f"{scratch}:send"),
             self.keys.scratch(f"{scratch}:held"),
             self.keys.scratch(f"{scratch}:eligible"),
+            seen,
         )
         if kind is Kind.NOTICE and recipients is None:
             summary = await self.audiences.resolve(
@@ -195,7 +197,7 @@ class Planner:
                     lists.send_list,
                     lists.holdout_list,
                     lists.eligible,
-                    exclude=self.keys.incident_seen(incident.id),
+                    exclude=seen,
                 ),
             )
         else:

@@ -87,13 +87,20 @@ def prepare(
     renderer: Renderer,
     policy: CadencePolicy,
     cache: dict[tuple[Any, ...], str],
+    *,
+    retry: bool = False,
 ) -> Ready | Hold | Skip:
-    """The message for one recipient, or why it waits or is dropped."""
+    """The message for one recipient, or why it waits or is dropped.
+
+    ``retry``: the recipient was claimed before (a refusal to retry, an unknown outcome to
+    resend). The cadence rules decided on the first attempt; that claim also updated the
+    customer's record, so judging again would hold or skip the message because of itself.
+    """
     if customer is None:
         return Skip("erased")
     if opted_out:
         return Skip("opted_out")  # opted out since the audience was drawn: opt-out wins
-    if broadcast.kind in CADENCED:
+    if broadcast.kind in CADENCED and not retry:
         decision = _cadence(broadcast, run, ordinal, customer, policy)
         if decision is not None:
             return decision
@@ -127,7 +134,7 @@ def _cadence(
     record = run.cadence.get(ordinal)
     incident_id = broadcast.incident_id
     if broadcast.kind is Kind.UPDATE and _already_told(broadcast, record):
-        return Skip("already_told")  # a message of another incident carried this state
+        return Skip("already_told")  # a newer update of this incident reached them first
     local_now = run.now.astimezone(zone(customer.timezone))
     decision = for_customer(
         broadcast.kind,

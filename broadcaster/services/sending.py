@@ -35,7 +35,7 @@ from broadcaster.adapters.voucher_store import VoucherStore
 from broadcaster.adapters.whatsapp import CloudApi, SendFailed, template_payload
 from broadcaster.clock import Clock, monotonic
 from broadcaster.config import Settings
-from broadcaster.domain.cadence import CadencePolicy
+from broadcaster.domain.cadence import LIMITED, CadencePolicy
 from broadcaster.domain.customers import Customer, calling_code
 from broadcaster.domain.deliveries import CLAIMABLE, TIMED, State
 from broadcaster.domain.pricing import PriceTable
@@ -214,6 +214,7 @@ class ChunkSender:
                 deps.renderer,
                 deps.cadence,
                 self._cache,
+                retry=view.attempts[offset] > 0,
             )
             if isinstance(outcome, Ready) and customer is not None:
                 items.append(self._item(index, ordinal, customer, outcome))
@@ -245,7 +246,9 @@ class ChunkSender:
         if broadcast.kind in (Kind.NOTICE, Kind.UPDATE):
             others = [i for i in await deps.incidents.open() if i.id != incident.id and i.active]
             seen = {
-                i.id: await deps.directory.members(deps.keys.incident_seen(i.id), ordinals)
+                i.id: await deps.directory.members(
+                    deps.keys.incident_seen(i.id, i.episode), ordinals
+                )
                 for i in others
             }
             run.memberships = memberships(
@@ -325,6 +328,7 @@ class ChunkSender:
             budget_key=deps.keys.budget(),
             incident_id=self._broadcast.incident_id,
             revision=int(self._broadcast.context.get("revision", 0)),
+            counted=self._broadcast.kind in LIMITED,
         )
         if isinstance(results, str):
             self._stop = "hold" if results == "held" else "paused"

@@ -23,6 +23,7 @@ from broadcaster.cli import vouchers as cli_vouchers
 from broadcaster.clock import ShiftedClock
 from broadcaster.config import Settings
 from broadcaster.domain.cadence import honest_eta
+from broadcaster.domain.incidents import Actor
 from broadcaster.domain.templates import Kind
 from broadcaster.domain.timefmt import format_rfc3339
 from broadcaster.embedded_redis import free_port
@@ -391,3 +392,43 @@ async def test_the_first_eta_told_may_come_with_an_update(settings, redis_url):
         await stack.call("POST", path, {"eta": format_rfc3339(eta + timedelta(hours=1))})
         await planner.plan(incident["id"], Kind.UPDATE, "r10")
         assert (await stack.report(incident["id"]))["eta"]["first_told"] == format_rfc3339(told)
+
+
+async def test_an_update_refused_once_is_retried_and_reaches_everyone(settings, redis_url):
+    """The first attempt's claim records the customer as told: the retry must still go."""
+    config = SimulatorConfig(pair_interval_s=0, seed=5)
+    async with running_stack(fast(settings), redis_url, config, sample_customers(150)) as stack:
+        stack.start_worker()
+        incident = await declare(stack)
+        notified = {m.to for m in sent(stack, "outage_notice")}
+        stack.sim.simulator.faults = dataclasses.replace(
+            stack.sim.simulator.faults, throttle_burst=5
+        )  # the next five sends are refused with 130429
+        eta = format_rfc3339(datetime.now(UTC) + timedelta(hours=3))
+        await stack.call("POST", f"/api/v1/incidents/{incident['id']}/updates", {"eta": eta})
+        report = await broadcast_done(stack, incident["id"], "update")
+    updates = Counter(m.to for m in sent(stack, "outage_update"))
+    assert stack.sim.simulator.ledger.faults["throttle_burst"] == 5
+    assert set(updates) == notified, "the five refused recipients got it on their retry"
+    assert set(updates.values()) == {1}
+    assert report["messages"]["update"]["skipped"] == 0
+
+
+async def test_a_reopened_incident_notifies_everyone_it_told_was_fixed(settings, redis_url):
+    async with running_stack(fast(settings), redis_url, None, sample_customers(60)) as stack:
+        planner = stack.deps.planner
+        body = {"title": "Gangguan fiber", "segments": ["fiber"], "holdout_percent": 0}
+        incident = await stack.call("POST", "/api/v1/incidents", body)
+        first = await planner.plan(incident["id"], Kind.NOTICE, "r1")
+        await stack.call("POST", f"/api/v1/incidents/{incident['id']}/resolve", {})
+        reopened = await stack.deps.incidents.reopen(incident["id"], Actor("intake", "test"), True)
+        assert reopened.episode == 1
+        again = await planner.plan(incident["id"], Kind.NOTICE, f"r{reopened.revision}")
+        # a widened scope within one episode still adds only customers not yet selected
+        widened = await planner.plan(incident["id"], Kind.NOTICE, "widened")
+    assert first is not None
+    assert again is not None
+    assert widened is not None
+    assert first.total > 0
+    assert again.total == first.total, "everyone told it was fixed hears it is back"
+    assert widened.total == 0

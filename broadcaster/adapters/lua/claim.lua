@@ -7,7 +7,10 @@
 --       string (one argument, not four per recipient: encoding arguments is what costs the
 --       client): per recipient index, pair_key ("" = none), member, cadence_key ("" = none:
 --       the customer's cadence record, which a claim updates: last message time, messages
---       for this incident, revision told), each field ended by \31 and the last by \30
+--       for this incident, revision told), each field ended by \31 and the last by \30;
+--       then counted (1: the message counts toward the customer's per-incident limit)
+-- A customer's cadence record changes on a recipient's first attempt only: a retry is the
+-- same message (it must not count twice, hold itself back, or find itself already told).
 -- Claims nothing and returns {-1, 0} when the broadcast is not running (paused, cancelled)
 -- and {-2, 0} while the account is held: a pause takes effect before the next request.
 -- Otherwise returns per recipient two numbers {code, value}:
@@ -22,6 +25,7 @@ local window = tonumber(ARGV[5])
 local mask = tonumber(ARGV[6])
 local count = tonumber(ARGV[7])
 local incident, revision = ARGV[8], tonumber(ARGV[9])
+local counted = tonumber(ARGV[11])
 if redis.call('HGET', KEYS[6], 'status') ~= 'running' then return {-1, 0} end
 if redis.call('EXISTS', KEYS[7]) == 1 then return {-2, 0} end
 local names = {[0] = 'pending', 'sending', 'accepted', 'sent', 'delivered', 'read', 'failed',
@@ -71,9 +75,9 @@ for index, pair_key, member, cadence_key in string.gmatch(ARGV[10], recipients) 
     if attempt > 255 then attempt = 255 end
     redis.call('SETRANGE', attempts, index, string.char(attempt))
     move(index, current, 1, now + reconcile)
-    if cadence_key ~= '' then
+    if cadence_key ~= '' and attempt == 1 then  -- a retry is the same message, not another
       redis.call('HSET', cadence_key, 'last', now)
-      redis.call('HINCRBY', cadence_key, 'n:' .. incident, 1)
+      if counted == 1 then redis.call('HINCRBY', cadence_key, 'n:' .. incident, 1) end
       local told = tonumber(redis.call('HGET', cadence_key, 'r:' .. incident) or '0')
       if revision > told then redis.call('HSET', cadence_key, 'r:' .. incident, revision) end
       redis.call('PEXPIRE', cadence_key, 14 * 86400000)

@@ -83,6 +83,8 @@ def test_updates_respect_limits_interval_and_quiet_hours_unless_critical():
     assert for_customer(Kind.UPDATE, Severity.MAJOR, noon, None, 0, POLICY).verdict is Verdict.SEND
     dropped = for_customer(Kind.UPDATE, Severity.MAJOR, noon, None, 5, POLICY)
     assert (dropped.verdict, dropped.reason) == (Verdict.DROP, "max_per_incident")
+    closing = for_customer(Kind.FOLLOW_UP, Severity.MAJOR, noon, None, 5, POLICY)
+    assert closing.verdict is Verdict.SEND, "five updates do not cancel the follow-up"
     recent = for_customer(
         Kind.UPDATE, Severity.MAJOR, noon, noon - timedelta(minutes=10), 1, POLICY
     )

@@ -148,6 +148,8 @@ def test_reopen_only_a_resolved_incident():
     reopened = reopen(resolved, Actor("alertmanager", "alertmanager"), NOW)
     assert reopened.incident.status is Status.INVESTIGATING
     assert reopened.incident.resolved_at is None
+    assert (resolved.episode, reopened.incident.episode) == (0, 1)
+    assert Incident.from_dict(reopened.incident.to_dict()) == reopened.incident
     assert kinds(reopened) == [ChangeKind.REOPENED]
     with pytest.raises(Conflict, match="only a resolved one"):
         reopen(reopened.incident, COMMANDER, NOW)
