@@ -48,7 +48,7 @@ from broadcaster.services.incidents import IncidentService, Timings
 from broadcaster.services.milestones import Milestones
 from broadcaster.services.planning import Planner
 from broadcaster.services.sending import SendingDeps
-from broadcaster.services.template_check import sample_context
+from broadcaster.services.template_check import check_offline, required_kinds, sample_context
 from broadcaster.services.vouchers import VoucherService
 
 
@@ -100,8 +100,14 @@ def load_assets(settings: Settings, root: Path = Path()) -> tuple[dict[str, Segm
         root / settings.paths.segments, known_attributes(settings)
     )
     catalog, template_problems = load_catalog(root / settings.paths.templates)
-    renderer = Renderer(catalog, settings.app.default_language)
-    problems = segment_problems + template_problems + renderer.problems
+    app = settings.app
+    renderer = Renderer(catalog, app.default_language)
+    problems = segment_problems + template_problems
+    if not template_problems:  # renders each template as its kind of message would be filled
+        required = required_kinds(settings.compensation.enabled, settings.followup.enabled)
+        problems += check_offline(
+            catalog, renderer, app.default_language, app.business_name, required
+        )
     if problems:
         raise ConfigError(problems)
     return segments, renderer

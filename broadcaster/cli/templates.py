@@ -15,7 +15,11 @@ from broadcaster.config import Settings
 from broadcaster.domain.templates import MessageTemplate
 from broadcaster.errors import BroadcasterError, SendError
 from broadcaster.rendering import Renderer
-from broadcaster.services.template_check import check_against_account, check_offline
+from broadcaster.services.template_check import (
+    check_against_account,
+    check_offline,
+    required_kinds,
+)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,7 +36,11 @@ def run_check(args: argparse.Namespace, settings: Settings) -> int:
     catalog, problems = load_catalog(Path(settings.paths.templates))
     renderer = Renderer(catalog, settings.app.default_language)
     problems += check_offline(
-        catalog, renderer, settings.app.default_language, settings.app.business_name
+        catalog,
+        renderer,
+        settings.app.default_language,
+        settings.app.business_name,
+        required_kinds(settings.compensation.enabled, settings.followup.enabled),
     )
     wa = settings.whatsapp
     online = not args.offline and bool(wa.access_token) and bool(wa.waba_id)

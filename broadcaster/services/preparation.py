@@ -16,6 +16,8 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from jinja2 import TemplateError
+
 from broadcaster.adapters.broadcast_store import Broadcast
 from broadcaster.adapters.cadence_store import CadenceRecord
 from broadcaster.domain.cadence import CadencePolicy, Verdict, for_customer, honest_eta
@@ -122,6 +124,15 @@ def prepare(
     except InputError:
         logger.warning("no template", extra={"broadcast_id": broadcast.id})
         return Skip("no_template")
+    except TemplateError as exc:
+        # the start-up check rendered every template with its kind's variables, so this is
+        # one customer's data (an attribute the template reads that this record lacks):
+        # skip them, loudly, rather than fail the chunk for everyone after them
+        logger.error(
+            "template cannot be filled for a customer",
+            extra={"broadcast_id": broadcast.id, "error": str(exc)[:200]},
+        )
+        return Skip("template_error")
 
 
 def _cadence(

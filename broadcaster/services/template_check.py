@@ -1,7 +1,8 @@
 """Check message templates: our files, a sample render of each, and the WhatsApp account.
 
 Offline checks need no credentials: every file parses, every expression compiles and renders
-with a sample context under StrictUndefined, every kind has the default language. With a
+under StrictUndefined with a sample of what its own kind of message is filled from, and every
+kind the configuration sends has a template in the default language. With a
 token and a WABA id, each template is compared with the account's approved templates: it
 must exist in that language, be APPROVED, keep its category and take as many parameters.
 """
@@ -23,7 +24,9 @@ from broadcaster.services.context import customer_context, incident_context
 SAMPLE_START = datetime(2026, 11, 24, 7, 30, tzinfo=UTC)
 
 
-def sample_context(language: str, business_name: str) -> dict[str, Any]:
+def sample_context(language: str, business_name: str, kind: Kind | None = None) -> dict[str, Any]:
+    """What a message of ``kind`` is filled from (every kind's variables when None): a
+    template that uses another kind's variable must fail here, not when it is sent."""
     incident = Incident(
         id="INC-1",
         title="Gangguan jaringan fiber",
@@ -45,21 +48,37 @@ def sample_context(language: str, business_name: str) -> dict[str, Any]:
         tier="gold",
         attributes={"region": "jkt-selatan", "service": "fiber"},
     )
-    extra = {
-        "voucher": {"code": "OB-SAMPLE-1234", "value": "Rp50.000", "expires": "31 Des 2026"},
-        "follow_up": {"ok_payload": "FU:INC-1:ok", "down_payload": "FU:INC-1:down"},
+    extra: dict[str, Any] = {
         "next_update": "Sel 24 Nov, 16:00 WIB",
         "still_working": False,
         "others": [{"title": "Gangguan listrik", "eta": "Sel 24 Nov, 18:00 WIB"}],
     }
+    if kind in (None, Kind.VOUCHER):
+        extra["voucher"] = {"code": "OB-SAMPLE-1234", "value": "Rp50.000", "expires": "31 Des 2026"}
+    if kind in (None, Kind.FOLLOW_UP):
+        extra["follow_up"] = {"ok_payload": "FU:INC-1:ok", "down_payload": "FU:INC-1:down"}
     return customer_context(incident_context(incident, business_name), incident, customer, extra)
 
 
+def required_kinds(compensation: bool, follow_up: bool) -> tuple[Kind, ...]:
+    """Kinds the configuration will send, each needing a template in the default language."""
+    kinds = [Kind.NOTICE, Kind.UPDATE, Kind.RESOLUTION]
+    return (
+        *kinds,
+        *([Kind.VOUCHER] if compensation else []),
+        *([Kind.FOLLOW_UP] if follow_up else []),
+    )
+
+
 def check_offline(
-    catalog: Catalog, renderer: Renderer, default_language: str, business_name: str
+    catalog: Catalog,
+    renderer: Renderer,
+    default_language: str,
+    business_name: str,
+    required: Sequence[Kind] = (Kind.NOTICE, Kind.UPDATE, Kind.RESOLUTION),
 ) -> list[str]:
     problems = list(renderer.problems)
-    for kind in (Kind.NOTICE, Kind.UPDATE, Kind.RESOLUTION):
+    for kind in required:
         if catalog.choose(kind, default_language, default_language) is None:
             problems.append(
                 f"templates/{kind}: no template in the default language {default_language!r}"
@@ -67,7 +86,9 @@ def check_offline(
     for template in catalog.all():
         try:
             renderer.render(
-                template.kind, template.language, sample_context(template.language, business_name)
+                template.kind,
+                template.language,
+                sample_context(template.language, business_name, template.kind),
             )
         except (TemplateError, TypeError, ValueError, KeyError) as exc:
             problems.append(f"{template.source}: does not render with the sample context: {exc}")
