@@ -109,6 +109,11 @@ class Keys:
         """Hash customer ordinal -> voucher JSON: the incident's voucher ledger."""
         return f"{self.prefix}:inc:{incident_id}:vouchers"
 
+    @property
+    def voucher_secret(self) -> str:
+        """The HMAC key of voucher codes when [vouchers] secret is not configured."""
+        return f"{self.prefix}:vouchers:secret"
+
     def voucher_totals(self, incident_id: str) -> str:
         return f"{self.prefix}:inc:{incident_id}:vouchers:totals"
 

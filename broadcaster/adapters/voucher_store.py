@@ -7,6 +7,7 @@ recipient's entry; the report reads the totals kept beside it.
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import AsyncIterator, Sequence
 
 from broadcaster.adapters.keys import Keys
@@ -20,6 +21,13 @@ class VoucherStore:
         self._redis = redis
         self._keys = keys
         self._issue = script(redis, "issue_voucher")
+
+    async def code_secret(self) -> str:
+        """A random key made once per deployment (the first writer wins): codes stay
+        unguessable when no secret is configured, and the same across restarts."""
+        key = self._keys.voucher_secret
+        await self._redis.set(key, secrets.token_hex(32), nx=True)
+        return as_text(await self._redis.get(key))
 
     async def record(self, ordinal: int, voucher: Voucher, month: str, once_per_month: bool) -> str:
         """``new``, ``exists`` or ``excluded`` (see issue_voucher.lua)."""

@@ -56,12 +56,22 @@ _FROM: Mapping[State, frozenset[State]] = {
     State.ACCEPTED: frozenset({State.SENDING, State.UNKNOWN}),
     State.RETRY: frozenset({State.SENDING}),
     State.UNKNOWN: frozenset({State.SENDING}),
-    # status webhooks: forward only; an older attempt's success still counts
+    # status webhooks: forward only; an older attempt's success still counts. Delivered and
+    # read also after we gave up on a recipient whose answers never came (failed after
+    # max_attempts): they prove delivery, where a late "sent" may just be out of order
     State.SENT: frozenset(
         {State.PENDING, State.SENDING, State.ACCEPTED, State.UNKNOWN, State.RETRY}
     ),
     State.DELIVERED: frozenset(
-        {State.PENDING, State.SENDING, State.ACCEPTED, State.SENT, State.UNKNOWN, State.RETRY}
+        {
+            State.PENDING,
+            State.SENDING,
+            State.ACCEPTED,
+            State.SENT,
+            State.UNKNOWN,
+            State.RETRY,
+            State.FAILED,
+        }
     ),
     State.READ: frozenset(
         {
@@ -72,6 +82,7 @@ _FROM: Mapping[State, frozenset[State]] = {
             State.DELIVERED,
             State.UNKNOWN,
             State.RETRY,
+            State.FAILED,
         }
     ),
     State.FAILED: frozenset({State.SENDING, State.ACCEPTED, State.SENT, State.UNKNOWN}),

@@ -44,15 +44,18 @@ def decide(
 ) -> Decision:
     """The recipient's next state after attempt ``attempt`` ended with ``verdict``.
 
-    ``None`` means accepted. Anything that may be retried becomes final once ``max_attempts``
-    is used up; an unknown outcome stays unknown (a late status webhook may still resolve it).
+    ``None`` means accepted. Anything that may be retried, an unknown outcome included,
+    becomes final once ``max_attempts`` is used up; until then an unknown outcome waits
+    ``reconcile`` for a status webhook to resolve it before it is sent again.
     """
     if verdict is None:
         return ACCEPTED
     action = verdict.action
-    if action is Action.UNKNOWN:
+    if action is Action.UNKNOWN and attempt < max_attempts:
         return Decision(State.UNKNOWN, now_ms + _ms(reconcile))
     if action is Action.FAIL or attempt >= max_attempts:
+        # an answer that never came, max_attempts times, ends too (a broadcast must finish);
+        # a late status webhook still moves the recipient to sent, delivered or read
         return Decision(State.FAILED)
     if action is Action.RESCHEDULE:
         wait = pair_backoff(attempt)

@@ -54,6 +54,7 @@ class VoucherService:
     planner: Planner
     queue: JobQueue
     deliveries: DeliveryTimes
+    _generated_secret: str = ""
 
     async def issue_for_incident(self, incident_id: str) -> IssueReport:
         """Award every customer the resolution goes to; send the issued vouchers."""
@@ -133,7 +134,7 @@ class VoucherService:
             incident_id=incident.id,
             customer_id=customer.customer_id,
             code=voucher_code(
-                self.settings.vouchers.secret.reveal() or self.settings.app.business_name,
+                await self._code_secret(),
                 incident.id,
                 customer.customer_id,
                 self.settings.vouchers.prefix,
@@ -162,6 +163,14 @@ class VoucherService:
             )
             await self.store.confirm(ordinal, issued)
         return "new"
+
+    async def _code_secret(self) -> str:
+        configured = self.settings.vouchers.secret.reveal()
+        if configured:
+            return configured
+        if not self._generated_secret:
+            self._generated_secret = await self.store.code_secret()
+        return self._generated_secret
 
     async def _told_at(self, incident: Incident) -> dict[int, datetime]:
         """When each customer's notice was delivered (the "customer" measure)."""

@@ -31,6 +31,12 @@ def test_a_late_success_of_an_earlier_attempt_still_counts():
     assert can_move(State.UNKNOWN, State.DELIVERED)
 
 
+def test_proof_of_delivery_overrides_giving_up_but_a_late_sent_does_not():
+    assert can_move(State.FAILED, State.DELIVERED)
+    assert can_move(State.FAILED, State.READ)
+    assert not can_move(State.FAILED, State.SENT), "sent may arrive after failed, out of order"
+
+
 def test_only_our_own_request_outcome_leaves_sending():
     assert allowed_from(State.RETRY) == {State.SENDING}
     assert allowed_from(State.UNKNOWN) == {State.SENDING}
