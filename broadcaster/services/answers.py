@@ -27,6 +27,7 @@ from broadcaster.metrics import AUTO_REPLIES, AUTO_REPLY_DURATION
 from broadcaster.replies import ReplyKind
 from broadcaster.services.context import customer_context, incident_context
 from broadcaster.services.planning import audience_rule
+from broadcaster.services.preparation import incident_with_told_eta
 
 logger = logging.getLogger(__name__)
 MAX_INCIDENTS = 3  # per answer; more would bury the one that matters
@@ -97,7 +98,8 @@ async def affecting(deps: Deps, customer: Customer, now: datetime) -> list[Incid
 def status_text(deps: Deps, customer: Customer, incidents: list[Incident]) -> str:
     business = deps.settings.app.business_name
     parts = []
-    for incident in incidents:
+    for stored in incidents:
+        incident = incident_with_told_eta(stored, deps.sending.cadence)  # as broadcasts tell it
         context = customer_context(incident_context(incident, business), incident, customer)
         parts.append(deps.replies.render(ReplyKind.STATUS, customer.language, context))
     return "\n\n".join(parts)

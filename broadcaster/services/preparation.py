@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -75,9 +75,7 @@ def run_context(
 
 def incident_with_told_eta(incident: Incident, policy: CadencePolicy) -> Incident:
     """The incident as customers hear it: its ETA padded and rounded up (honest ETA)."""
-    import dataclasses
-
-    return dataclasses.replace(incident, eta=honest_eta(incident.eta, policy))
+    return replace(incident, eta=honest_eta(incident.eta, policy))
 
 
 def prepare(

@@ -38,6 +38,7 @@ from broadcaster.config import Settings
 from broadcaster.domain.cadence import LIMITED, CadencePolicy
 from broadcaster.domain.customers import Customer, calling_code
 from broadcaster.domain.deliveries import CLAIMABLE, TIMED, State
+from broadcaster.domain.holdout import holdout_seed, in_holdout
 from broadcaster.domain.pricing import PriceTable
 from broadcaster.domain.send_errors import Action, Verdict
 from broadcaster.domain.senders import choose_sender
@@ -50,6 +51,7 @@ from broadcaster.services.chunk_queue import enqueue_chunk
 from broadcaster.services.in_flight import InFlight
 from broadcaster.services.milestones import Milestones
 from broadcaster.services.outcomes import ACCEPTED, Decision, OutcomeWriter, Result, decide
+from broadcaster.services.planning import holdout_per_million
 from broadcaster.services.preparation import (
     CADENCED,
     Hold,
@@ -245,14 +247,20 @@ class ChunkSender:
             run.vouchers = {o: v for o, v in zip(ordinals, vouchers, strict=True) if v}
         if broadcast.kind in (Kind.NOTICE, Kind.UPDATE):
             others = [i for i in await deps.incidents.open() if i.id != incident.id and i.active]
-            seen = {
-                i.id: await deps.directory.members(
-                    deps.keys.incident_seen(i.id, i.episode), ordinals
+            told: dict[str, list[bool]] = {}
+            for other in others:
+                selected = await deps.directory.members(
+                    deps.keys.incident_seen(other.id, other.episode), ordinals
                 )
-                for i in others
-            }
+                # its holdout was selected but never told: do not tell them through us
+                seed = holdout_seed(other.id)
+                share = holdout_per_million(other, deps.settings)
+                told[other.id] = [
+                    bit and not in_holdout(ordinal, seed, share)
+                    for ordinal, bit in zip(ordinals, selected, strict=True)
+                ]
             run.memberships = memberships(
-                [incident_with_told_eta(i, deps.cadence) for i in others], seen, ordinals
+                [incident_with_told_eta(i, deps.cadence) for i in others], told, ordinals
             )
         return run
 

@@ -14,9 +14,11 @@ from datetime import UTC, datetime, timedelta
 
 from broadcaster.adapters.rate_limiter import Pacers
 from broadcaster.cli import commander
+from broadcaster.domain.cadence import honest_eta
 from broadcaster.domain.templates import Kind
 from broadcaster.domain.timefmt import format_rfc3339, parse_rfc3339
 from broadcaster.localization import format_local
+from broadcaster.policies import cadence_policy
 from broadcaster.services.inbound import handle_inbound_message
 from broadcaster.simulator import Faults, SimulatorConfig
 from tests.e2e.harness import running_stack
@@ -54,11 +56,13 @@ async def test_an_affected_customer_who_writes_in_gets_the_current_eta_in_their_
         print(f"answered after {time.monotonic() - asked:.3f} s (two customers)")
         await stack.wait_for(lambda: drained(stack))
 
+        told = honest_eta(eta, cadence_policy(stack.settings))  # what the notice said
+        assert told is not None
         (to_siti,) = texts_to(stack, siti.wa_id)
-        assert f"Perkiraan layanan pulih: {format_local(eta, 'Asia/Jakarta', 'id')}." in to_siti
+        assert f"Perkiraan layanan pulih: {format_local(told, 'Asia/Jakarta', 'id')}." in to_siti
         assert "Status: sedang kami periksa." in to_siti
         (to_tom,) = texts_to(stack, tom.wa_id)
-        assert f"Expected restoration: {format_local(eta, 'Asia/Makassar', 'en')}." in to_tom
+        assert f"Expected restoration: {format_local(told, 'Asia/Makassar', 'en')}." in to_tom
         assert to_tom.startswith("Hello Tom,")
         assert texts_to(stack, elsewhere.wa_id) == [], "not affected: an agent answers"
         assert not [m for m in sim.accepted if m.to == "6289900000001"], "unknown: nothing"
@@ -73,7 +77,7 @@ async def test_an_affected_customer_who_writes_in_gets_the_current_eta_in_their_
         await sim.inject_inbound(siti.wa_id, text="Kapan pulih?")
         await stack.wait_for(lambda: len(texts_to(stack, siti.wa_id)) == 2)
         newer = texts_to(stack, siti.wa_id)[1]
-        later_eta = parse_rfc3339(later)
+        later_eta = honest_eta(parse_rfc3339(later), cadence_policy(stack.settings))
         assert later_eta is not None
         assert format_local(later_eta, "Asia/Jakarta", "id") in newer
         assert "penyebab sudah ditemukan" in newer

@@ -109,6 +109,26 @@ async def test_five_eta_changes_become_one_update_with_the_latest_honest_eta(set
         assert message.params[2] == format_local(told, "Asia/Jakarta", language), "latest ETA"
 
 
+async def test_an_update_names_other_incidents_only_to_those_told_of_them(settings, redis_url):
+    """One thread per customer: an update mentions the other open incidents the customer heard
+    of, never one whose holdout they are in (that would tell them through the back door)."""
+    config = SimulatorConfig(pair_interval_s=0, seed=5)
+    async with running_stack(fast(settings), redis_url, config, sample_customers(300)) as stack:
+        stack.start_worker()
+        now = datetime.now(UTC)
+        await declare(stack, title="Gangguan listrik", holdout_percent=50)
+        told_of_power = {m.to for m in sent(stack, "outage_notice")}
+        fiber = await declare(stack, eta=format_rfc3339(now + timedelta(hours=2)))
+        later = format_rfc3339(now + timedelta(hours=3))
+        await stack.call("POST", f"/api/v1/incidents/{fiber['id']}/updates", {"eta": later})
+        await broadcast_done(stack, fiber["id"], "update")
+    updates = sent(stack, "outage_update")
+    mentioned = {m.to for m in updates if any("Gangguan listrik" in p for p in m.params)}
+    assert mentioned, "those told of the power outage hear of it again in the fiber update"
+    assert mentioned == told_of_power & {m.to for m in updates}
+    assert len(mentioned) < len(updates), "the power incident's holdout hears nothing of it"
+
+
 async def test_quiet_hours_hold_an_update_until_morning(settings, redis_url):
     evening = datetime.now(UTC).replace(hour=15, minute=30, second=0)  # 22:30 in Jakarta
     clock = ShiftedClock(evening)
