@@ -16,6 +16,7 @@ def commands() -> list[Register]:
         demo,
         processes,
         segments,
+        sending,
         templates,
         tokens,
         vouchers,
@@ -31,4 +32,5 @@ def commands() -> list[Register]:
         segments.register,
         audience.register,
         vouchers.register,
+        sending.register,
     ]

@@ -43,11 +43,11 @@ from broadcaster.domain.pricing import PriceTable
 from broadcaster.domain.send_errors import Action, Verdict
 from broadcaster.domain.senders import choose_sender
 from broadcaster.domain.templates import Kind
-from broadcaster.domain.timefmt import format_rfc3339
-from broadcaster.metrics import SEND_DURATION, SENDER_PAUSED, THROTTLED
+from broadcaster.metrics import SEND_DURATION, THROTTLED
 from broadcaster.ports import JobQueue
 from broadcaster.rendering import Renderer
 from broadcaster.services.chunk_queue import enqueue_chunk
+from broadcaster.services.holds import hold_sending
 from broadcaster.services.in_flight import InFlight
 from broadcaster.services.milestones import Milestones
 from broadcaster.services.outcomes import ACCEPTED, Decision, OutcomeWriter, Result, decide
@@ -408,10 +408,7 @@ class ChunkSender:
             )
         elif verdict.action is Action.PAUSE_ACCOUNT:
             self._stop = "hold"
-            since = format_rfc3339(deps.clock()) or ""
-            if await deps.holds.set(verdict.reason, verdict.code, since):
-                SENDER_PAUSED.labels(verdict.reason).set(1)
-                logger.error("sending held", extra={"reason": verdict.reason, "code": verdict.code})
+            await hold_sending(deps.holds, verdict, deps.clock())
 
     async def _applied(self, applied: list[tuple[int, State, State]]) -> None:
         if applied:

@@ -23,6 +23,7 @@ from broadcaster.web import (
     api_contacts,
     api_customers,
     api_incidents,
+    api_sending,
     api_vouchers,
     openapi,
     ops,
@@ -88,6 +89,7 @@ def create_app(deps: Deps) -> web.Application:
     app.router.add_routes(webhooks_intake.routes)
     app.router.add_routes(api_incidents.routes)
     app.router.add_routes(api_broadcasts.routes)
+    app.router.add_routes(api_sending.routes)
     app.router.add_routes(openapi.routes)
     app.router.add_routes(api_contacts.routes)
     app.router.add_routes(api_vouchers.routes)

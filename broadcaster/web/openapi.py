@@ -311,6 +311,17 @@ def _paths() -> dict[str, Any]:
                 errors=(401, 403, 404, 409),
             )
         },
+        "/api/v1/sending": {
+            "get": _api("is all sending held, why and since when", _json(_ref("Sending"), "hold"))
+        },
+        "/api/v1/sending/resume": {
+            "post": _api(
+                "lift the sending hold once its cause is fixed with Meta",
+                _json(_ref("Sending"), "no longer held"),
+                body=_OBJECT,
+                errors=(401, 403, 409),
+            )
+        },
     }
 
 
@@ -436,6 +447,22 @@ def _schemas() -> dict[str, Any]:
                     "type": "object",
                     "properties": {
                         name: {"type": "integer"} for name in ("new", "duplicate", "ignored")
+                    },
+                },
+            },
+        },
+        "Sending": {
+            "type": "object",
+            "required": ["held", "hold"],
+            "properties": {
+                "held": {"type": "boolean"},
+                "hold": {
+                    "type": ["object", "null"],
+                    "properties": {
+                        "reason": {"type": "string"},
+                        "code": {"type": "integer"},
+                        "since": _TIME,
+                        "lifted_by": {"enum": ["probe", "operator"]},
                     },
                 },
             },

@@ -1,8 +1,9 @@
 """``/webhooks/whatsapp``: Meta's subscription handshake and signed status/message updates.
 
 POST: the signature is checked over the raw bytes before anything is parsed; statuses are
-applied at once (one Lua call per broadcast, idempotent and order-tolerant) and notice
-recipients' delivery times kept, inbound messages are stored and queued for the worker.
+applied at once (one Lua call per broadcast, idempotent and order-tolerant), notice
+recipients' delivery times kept and account- or number-level failures acted on; inbound
+messages are stored and queued for the worker.
 200 only once all of that is durable, so Meta retries whatever we could not take.
 """
 
@@ -16,6 +17,7 @@ from aiohttp import web
 from broadcaster.adapters import whatsapp_webhooks
 from broadcaster.errors import WebhookRejected
 from broadcaster.metrics import WEBHOOK_EVENTS, WEBHOOK_INTAKE_LAG, WEBHOOK_SIGNATURE_FAILURES
+from broadcaster.services.async_failures import react_to_failures
 from broadcaster.services.delivery_times import record_delivery_times
 from broadcaster.services.inbound import accept_inbound
 from broadcaster.services.statuses import apply_statuses
@@ -63,6 +65,7 @@ async def receive(request: web.Request) -> web.Response:
     WEBHOOK_EVENTS.labels(SOURCE, "duplicate").inc(report.ignored)
     WEBHOOK_EVENTS.labels(SOURCE, "ignored").inc(report.unmatched + len(batch.other_fields))
     await record_delivery_times(deps.deliveries, batch.statuses)
+    await react_to_failures(deps.holds, deps.pacers, batch.statuses, deps.clock())
     if batch.templates:
         await record_template_events(deps.sending.template_statuses, batch.templates, deps.clock())
         WEBHOOK_EVENTS.labels(SOURCE, "template").inc(len(batch.templates))

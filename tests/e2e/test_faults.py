@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
+from broadcaster.services import holds as hold_service
 from broadcaster.simulator import Faults, SimulatorConfig
 from tests.e2e.harness import LocalStack, running_stack, sample_customers
 
@@ -100,3 +102,57 @@ async def test_faults_end_in_final_states_and_a_bad_token_holds_then_resumes(set
 async def held_metrics(stack: LocalStack) -> str | None:
     text = await (await stack.session.get(stack.api_url + "/metrics")).text()
     return text if metric(text, 'broadcaster_sender_paused{reason="token"}') == 1.0 else None
+
+
+async def test_a_payment_failure_reported_after_acceptance_holds_sending_until_resumed(
+    settings, redis_url
+):
+    """131042 arrives in a failed status webhook, after Meta took the message: sending stops
+    (not one more customer is lost to it), the probe does not lift what it cannot verify, and
+    an operator resumes; everyone not already lost is then reached exactly once."""
+    customers = sample_customers(600)
+    sim_config = SimulatorConfig(messages_per_second=0, pair_interval_s=0, seed=6)
+    async with running_stack(
+        settings, redis_url, sim_config, customers, messages_per_second=100.0, rate_safety=1.0
+    ) as stack:
+        sim = stack.sim.simulator
+        stack.start_worker()
+        incident = await stack.call(
+            "POST", "/api/v1/incidents", {"title": "Outage", "segments": ["fiber", "mobile-data"]}
+        )
+        await stack.wait_for(lambda: len(sim.accepted) >= 100)
+        sim.faults = Faults(webhook_failure_ratio=1.0, webhook_failure_code=131042)
+
+        async def held() -> Any:
+            report = await stack.report(incident["id"])
+            return report if report["sending_hold"] else None
+
+        report = await stack.wait_for(held, limit=30)
+        assert report["sending_hold"] == {"reason": "payment", "code": 131042}
+        await sim.wait_webhooks_idle()
+        stalled = len(sim.accepted)
+        assert not await hold_service.probe(stack.deps), "a token read cannot prove billing fixed"
+        await asyncio.sleep(2)
+        assert len(sim.accepted) == stalled, "nothing is sent while the account is held"
+        view = await stack.call("GET", "/api/v1/sending")
+        assert view["hold"]["lifted_by"] == "operator"
+
+        sim.faults = Faults()
+        await stack.call("POST", "/api/v1/sending/resume", {})
+
+        async def finished() -> Any:
+            report = await stack.report(incident["id"])
+            return report if report["broadcasts"][0]["status"] == "done" else None
+
+        await stack.wait_for(finished, limit=120)
+        await sim.wait_webhooks_idle()
+        report = await stack.report(incident["id"])
+
+    lost = {m.to for m in sim.accepted if m.error_code == 131042}
+    received = Counter(m.to for m in sim.accepted)
+    eligible = {c.wa_id for c in customers if c.opt_in}
+    assert set(received) == eligible, "every eligible customer was tried"
+    assert all(count == 1 for count in received.values()), "nobody twice"
+    assert report["messages"]["notice"]["failed"] == len(lost)
+    assert report["messages"]["notice"]["delivered"] == len(eligible) - len(lost)
+    print(f"payment failure: {len(lost)} of {len(eligible)} lost before the hold")

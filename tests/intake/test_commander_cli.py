@@ -137,3 +137,22 @@ async def test_pending_intake_incidents_are_confirmed_or_cancelled_from_the_cli(
     shown = await cli("incident", "show", pending["jkt-selatan"]["id"])
     assert "intake" in shown  # who declared it
     assert "firing" in shown  # the signal that did
+
+
+async def test_a_hold_the_probe_cannot_verify_is_shown_and_resumed_by_an_operator(cli, deps):
+    assert (await cli("sending", "status")).strip() == "sending: not held"
+    await deps.holds.set("token", 190, "2026-12-06T09:00:00Z")
+    assert "lifts by itself once the token works again" in await cli("sending", "status")
+    await deps.holds.clear()
+
+    await deps.holds.set("payment", 131042, "2026-12-06T09:00:00Z")
+    status = await cli("sending", "status")
+    assert "HELD since 2026-12-06T09:00:00Z, payment (131042)" in status
+    assert "broadcaster sending resume" in status
+    view = await cli.json("sending", "status")
+    assert view["hold"]["lifted_by"] == "operator"
+
+    assert "sending resumed" in await cli("sending", "resume")
+    assert await deps.holds.get() is None
+    refused = await cli("sending", "resume", expect=2)
+    assert "not held" in refused
