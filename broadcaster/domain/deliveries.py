@@ -58,9 +58,11 @@ _FROM: Mapping[State, frozenset[State]] = {
     State.UNKNOWN: frozenset({State.SENDING}),
     # status webhooks: forward only; an older attempt's success still counts. Delivered and
     # read also after we gave up on a recipient whose answers never came (failed after
-    # max_attempts): they prove delivery, where a late "sent" may just be out of order
+    # max_attempts): they prove delivery, where a late "sent" may just be out of order.
+    # Skipped is our decision, not Meta's (a cancel skips a send whose worker died, its
+    # request maybe out): any success about it is the truth and corrects the report
     State.SENT: frozenset(
-        {State.PENDING, State.SENDING, State.ACCEPTED, State.UNKNOWN, State.RETRY}
+        {State.PENDING, State.SENDING, State.ACCEPTED, State.UNKNOWN, State.RETRY, State.SKIPPED}
     ),
     State.DELIVERED: frozenset(
         {
@@ -71,6 +73,7 @@ _FROM: Mapping[State, frozenset[State]] = {
             State.UNKNOWN,
             State.RETRY,
             State.FAILED,
+            State.SKIPPED,
         }
     ),
     State.READ: frozenset(
@@ -83,6 +86,7 @@ _FROM: Mapping[State, frozenset[State]] = {
             State.UNKNOWN,
             State.RETRY,
             State.FAILED,
+            State.SKIPPED,
         }
     ),
     State.FAILED: frozenset({State.SENDING, State.ACCEPTED, State.SENT, State.UNKNOWN}),

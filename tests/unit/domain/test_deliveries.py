@@ -37,6 +37,12 @@ def test_proof_of_delivery_overrides_giving_up_but_a_late_sent_does_not():
     assert not can_move(State.FAILED, State.SENT), "sent may arrive after failed, out of order"
 
 
+def test_a_success_reported_for_a_recipient_we_skipped_counts():
+    for target in (State.SENT, State.DELIVERED, State.READ):
+        assert can_move(State.SKIPPED, target), "a cancel may skip a request that went out"
+    assert not can_move(State.SKIPPED, State.FAILED)
+
+
 def test_only_our_own_request_outcome_leaves_sending():
     assert allowed_from(State.RETRY) == {State.SENDING}
     assert allowed_from(State.UNKNOWN) == {State.SENDING}
