@@ -3,8 +3,9 @@
 Every worker process on every machine shares one theoretical arrival time (TAT) per phone
 number id. A process leases ``n`` consecutive slots in one round trip (gcra_lease.lua; up to
 rate x 0.1 s of them, fewer while it uses fewer) and hands them out locally in order; slots
-are disjoint across processes, so the aggregate stays at the configured rate. Reply latency
-only delays sends (safe); a crashed holder wastes its slots (throughput, never an overrun).
+are disjoint across processes and placed on the Redis clock (``RedisClock``), so the
+aggregate stays at the configured rate. A crashed holder wastes its slots (throughput, never
+an overrun).
 A 130429 pushes every sender of the number back.
 """
 
@@ -26,10 +27,46 @@ STALE_SLOT_SECONDS = 0.02
 ON_TIME_SECONDS = 0.0005
 
 
+class RedisClock:
+    """Redis ``TIME`` on this process's monotonic clock, estimated as NTP does: from the round
+    trip with the least delay seen lately (the estimate is off by at most half of it).
+
+    Mapping a lease by when its reply was *read* would shift every slot by however long the
+    event loop took to get back to us (a busy loop, a GC pause), differently in each process,
+    so slots of different processes would bunch. Anchored to Redis time, all processes agree
+    on where each slot is, and a slot we got to late is dropped as stale instead.
+    """
+
+    REFRESH_SECONDS = 2.0  # a sample this old is replaced: clocks may slew apart slowly
+
+    def __init__(self) -> None:
+        self._offset = 0.0
+        self._rtt = math.inf
+        self._at = -math.inf
+
+    def observe(self, sent: float, received: float, redis_now: float) -> None:
+        rtt = received - sent
+        offset = redis_now - (sent + received) / 2
+        # the true offset is within rtt/2 of each estimate: further apart, the clock stepped
+        jumped = abs(offset - self._offset) > (rtt + self._rtt) / 2 + 0.001
+        if rtt <= self._rtt or jumped or received - self._at > self.REFRESH_SECONDS:
+            self._offset, self._rtt, self._at = offset, rtt, received
+
+    def local(self, redis_time: float) -> float:
+        return redis_time - self._offset
+
+
 class Pacer:
     """Hands out send slots for one phone number id at ``rate`` per second, shared via Redis."""
 
-    def __init__(self, redis: Redis, key: str, rate: float, lease_seconds: float = 0.1) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        key: str,
+        rate: float,
+        lease_seconds: float = 0.1,
+        clock: RedisClock | None = None,
+    ) -> None:
         self._key = key
         # rounded up: the integer interval must never make the rate exceed the configured one
         self._interval_us = max(1, math.ceil(1_000_000 / rate))
@@ -39,6 +76,7 @@ class Pacer:
         self._slots: collections.deque[float] = collections.deque()
         self._lock = asyncio.Lock()
         self._script = script(redis, "gcra_lease")
+        self._clock = clock or RedisClock()
 
     @property
     def rate(self) -> float:
@@ -111,13 +149,14 @@ class Pacer:
         used = self._leased - self._dropped
         size = min(self._lease, max(most, 2 * used, 1))
         while True:
-            granted, offset_us = await self._script(
+            sent = monotonic()
+            granted, offset_us, now_us = await self._script(
                 keys=[self._key],
                 args=[self._interval_us, 0, size, int(MAX_WAIT_SECONDS * 1e6), 0],
             )
-            received = monotonic()
+            self._clock.observe(sent, monotonic(), int(now_us) / 1e6)
             if int(granted):
-                first = received + int(offset_us) / 1e6
+                first = self._clock.local((int(now_us) + int(offset_us)) / 1e6)
                 step = self._interval_us / 1e6
                 self._slots.extend(first + i * step for i in range(int(granted)))
                 self._leased, self._dropped = int(granted), 0
@@ -143,11 +182,13 @@ class Pacers:
         self._rates = rates
         self._default = default_rate
         self._pacers: dict[str, Pacer] = {}
+        self._clock = RedisClock()  # one per process: every number's leases read one clock
 
     def __getitem__(self, phone_number_id: str) -> Pacer:
         pacer = self._pacers.get(phone_number_id)
         if pacer is None:
             rate = self._rates.get(phone_number_id, self._default)
-            pacer = Pacer(self._redis, self._keys.rate(phone_number_id), rate)
+            key = self._keys.rate(phone_number_id)
+            pacer = Pacer(self._redis, key, rate, clock=self._clock)
             self._pacers[phone_number_id] = pacer
         return pacer
