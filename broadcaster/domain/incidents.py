@@ -53,7 +53,7 @@ class ChangeKind(StrEnum):
     STATUS = "status"
     ETA = "eta"
     NOTE = "note"
-    SCOPE = "scope"  # segments or labels widened
+    SCOPE = "scope"  # segments changed (a widened scope notifies the newly selected)
     RESOLVED = "resolved"
     CANCELLED = "cancelled"
     REOPENED = "reopened"

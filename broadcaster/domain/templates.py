@@ -85,7 +85,8 @@ def placeholder_problems(text: str, params: Sequence[str], where: str) -> list[s
 
 
 def sanitize_param(value: str, limit: int = PARAM_LIMIT) -> str:
-    """Meta refuses new lines, tabs and more than 4 consecutive spaces (132018): flatten them."""
+    """Meta refuses new lines, tabs and more than 4 consecutive spaces (132018): line breaks
+    and tabs become spaces and every run of spaces becomes one (stricter than Meta's rule)."""
     flat = _LINE_BREAKS.sub(" ", value)
     flat = _WHITESPACE_RUN.sub(" ", flat).strip()
     if len(flat) > limit:
