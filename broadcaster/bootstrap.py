@@ -27,7 +27,7 @@ from broadcaster.adapters.inbound_records import InboundRecords
 from broadcaster.adapters.incident_store import IncidentStore
 from broadcaster.adapters.job_queue import ArqQueue
 from broadcaster.adapters.keys import Keys
-from broadcaster.adapters.rate_limiter import Pacers
+from broadcaster.adapters.rate_limiter import Pacers, PairTurns
 from broadcaster.adapters.redis_connection import Redis, arq_settings, connect
 from broadcaster.adapters.segment_files import load_segments
 from broadcaster.adapters.template_files import load_catalog
@@ -51,6 +51,9 @@ from broadcaster.services.sending import SendingDeps
 from broadcaster.services.template_check import check_offline, required_kinds, sample_context
 from broadcaster.services.vouchers import VoucherService
 
+# answers a customer may get back to back before waiting their pair-rate turn (Meta: 45)
+ANSWER_BURST = 5
+
 
 @dataclass
 class Deps:
@@ -70,6 +73,7 @@ class Deps:
     broadcasts: BroadcastStore
     holds: Holds
     pacers: Pacers
+    pair_turns: PairTurns  # answers' share of Meta's pair rate
     segments: dict[str, Segment]
     renderer: Renderer
     incidents: IncidentService
@@ -225,6 +229,7 @@ async def build_deps(
             broadcasts=broadcasts,
             holds=holds,
             pacers=pacers,
+            pair_turns=PairTurns(redis, keys, wa.pair_interval.total_seconds(), ANSWER_BURST),
             segments=segments,
             renderer=renderer,
             incidents=IncidentService(

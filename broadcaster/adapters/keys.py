@@ -205,6 +205,10 @@ class Keys:
     def pair(self, phone_number_id: str, wa_id: str) -> str:
         return f"{self.prefix}:pair:{phone_number_id}:{wa_id}"
 
+    def answer_pair(self, phone_number_id: str, wa_id: str) -> str:
+        """GCRA arrival time of answers to one customer from one number (their burst)."""
+        return f"{self.prefix}:pairans:{phone_number_id}:{wa_id}"
+
     # --- contacts and deflection ---
     def contact_log(self, day: str) -> str:
         """One UTC day's contacts, a line each (``yyyymmdd``)."""

@@ -2,7 +2,8 @@
 incidents affecting them, in their language, as free-form text.
 
 Their message opened the 24 h customer-service window, so no template is needed. Every
-answer takes a slot from the sender number's pacer, like a broadcast message. A customer
+answer takes a slot from the sender number's pacer, like a broadcast message, and a turn of
+the customer's pair rate (a small burst: the answer does not wait behind the notice). A customer
 is not sent the same answer twice within the cooldown, opted-out customers get none, and
 numbers not in the directory never reach this module (we cannot know their outage, and
 must not tell strangers about our customers' incidents).
@@ -46,7 +47,7 @@ async def send_text(
     pacer = deps.pacers[number]
     payload = text_payload(customer.wa_id, text, opaque)
     for attempt in range(1, ATTEMPTS + 1):
-        await pair_turn(deps, number, customer.wa_id)
+        await deps.pair_turns.turn(number, customer.wa_id)
         await pacer.wait((await pacer.take(1))[0])
         try:
             await deps.cloud.send(number, payload)
@@ -64,18 +65,6 @@ async def send_text(
         break
     AUTO_REPLIES.labels(reason.value, "sent").inc()
     return True
-
-
-async def pair_turn(deps: Deps, number: str, wa_id: str) -> None:
-    """Wait until this customer may get another message from ``number`` (Meta's pair rate:
-    one per ``whatsapp.pair_interval``), then take the turn; broadcasts take the same key."""
-    interval_ms = int(deps.settings.whatsapp.pair_interval.total_seconds() * 1000)
-    if interval_ms <= 0:
-        return
-    key = deps.keys.pair(number, wa_id)
-    while not await deps.redis.set(key, b"1", nx=True, px=interval_ms):
-        remaining = int(await deps.redis.pttl(key))
-        await asyncio.sleep(max(0.05, remaining / 1000))
 
 
 async def affecting(deps: Deps, customer: Customer, now: datetime) -> list[Incident]:

@@ -32,8 +32,9 @@ class SimulatorConfig:
     # Meta's table says 400 for 130429/131056; older copies say 429
     throttle_http_status: int = 400
     # one message per interval per (number, recipient) after pair_burst back to back; 0 = off
+    # (Meta: one per 6 s, bursts of up to 45 that borrow from later turns)
     pair_interval_s: float = 6.0
-    pair_burst: int = 1
+    pair_burst: int = 45
     # customer service window opened by an inbound message (Meta: 24 h)
     service_window_s: float = SERVICE_WINDOW_S
     # where signed webhooks go; None = statuses only counted in the report

@@ -39,7 +39,8 @@ async def test_an_affected_customer_who_writes_in_gets_the_current_eta_in_their_
     tom = customer(2, "en", timezone="Asia/Makassar", name="Tom Baker")
     elsewhere = customer(3, "id", region="bandung")
     customers = [siti, tom, elsewhere]
-    async with running_stack(settings, redis_url, NO_PAIR_LIMIT, customers) as stack:
+    # Meta's pair rate on (one per 6 s, bursts of 45): the answer comes right after the notice
+    async with running_stack(settings, redis_url, SimulatorConfig(), customers) as stack:
         stack.start_worker()
         sim = stack.sim.simulator
         incident = await declare(stack, eta=eta_in(3))
@@ -67,6 +68,7 @@ async def test_an_affected_customer_who_writes_in_gets_the_current_eta_in_their_
         assert texts_to(stack, elsewhere.wa_id) == [], "not affected: an agent answers"
         assert not [m for m in sim.accepted if m.to == "6289900000001"], "unknown: nothing"
         assert all(m.in_service_window for m in sim.accepted if m.text)
+        assert "131056" not in sim.report()["errors"], "the answers kept to the pair rate"
 
         later = eta_in(5)
         await stack.call(

@@ -6,7 +6,13 @@ import asyncio
 import time
 
 from broadcaster.adapters.keys import Keys
-from broadcaster.adapters.rate_limiter import ON_TIME_SECONDS, STALE_SLOT_SECONDS, Pacer, Pacers
+from broadcaster.adapters.rate_limiter import (
+    ON_TIME_SECONDS,
+    STALE_SLOT_SECONDS,
+    Pacer,
+    Pacers,
+    PairTurns,
+)
 
 
 def max_in_window(stamps: list[float], window: float = 1.0) -> int:
@@ -124,3 +130,21 @@ async def test_timers_that_fire_early_neither_empty_a_take_nor_send_early(
     assert len(first) == len(second) == 1
     await pacer.wait(second[0])
     assert time.monotonic() >= second[0] - ON_TIME_SECONDS, "never sent before its slot"
+
+
+async def test_answers_get_a_burst_then_one_turn_per_interval(redis_client, monkeypatch):
+    waits: list[float] = []
+
+    async def recorded(delay: float) -> None:
+        waits.append(delay)
+
+    turns = PairTurns(redis_client, Keys("ob"), interval_seconds=6.0, burst=3)
+    monkeypatch.setattr(asyncio, "sleep", recorded)
+    for _ in range(3):
+        await turns.turn("PN1", "62811")
+    assert waits == [], "the burst goes at once"
+    await turns.turn("PN1", "62811")
+    (wait,) = waits
+    assert 5.9 < wait <= 6.0, "then one per interval"
+    await turns.turn("PN1", "62899")
+    assert len(waits) == 1, "per customer"
