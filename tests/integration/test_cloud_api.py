@@ -110,6 +110,7 @@ async def test_throughput_and_pair_limits(client, sim):
     assert (error.code, error.verdict.action) == (130429, Action.RETRY)
     sim.simulator.config.messages_per_second = 0
     sim.simulator.config.pair_interval_s = 60
+    sim.simulator.config.pair_burst = 1  # Meta allows a burst of 45 first; refuse the 2nd here
     await client.send(NUMBER, template_payload("6281234567892", message("a", "b"), "x"))
     error = await failure(client, template_payload("6281234567892", message("a", "b"), "x"))
     assert (error.code, error.verdict.action) == (131056, Action.RESCHEDULE)
