@@ -17,6 +17,12 @@ share the cores, so together they bound the rate).
 
     .venv/bin/python -m benchmarks.send_throughput [--recipients 100000] [--workers 1 2]
     .venv/bin/python -m benchmarks.send_throughput --rss --recipients 1000000 --workers 1
+    .venv/bin/python -m benchmarks.send_throughput --latency 0.1 --recipients 20000 --workers 1 2
+
+``--latency S``: the simulator answers every send S seconds late, as an API across the
+internet does (tens to hundreds of milliseconds). A worker then sends at most
+``max_in_flight / S`` per second whatever its CPU: there more workers add throughput, even
+on a machine with few cores.
 """
 
 from __future__ import annotations
@@ -93,6 +99,18 @@ def simulator(log: Path) -> Iterator[Simulator]:
         finally:
             process.terminate()
             process.wait()
+
+
+def slow_answers(url: str, seconds: float) -> None:
+    """Every send is answered ``seconds`` late (the simulator's slow-reply fault)."""
+    import json
+    import urllib.request
+
+    body = json.dumps({"slow_ratio": 1.0, "slow_delay_s": seconds}).encode()
+    request = urllib.request.Request(
+        url + "/_sim/faults", body, {"Content-Type": "application/json"}
+    )
+    urllib.request.urlopen(request, timeout=5).close()
 
 
 def _wait_http(url: str) -> None:
@@ -325,6 +343,9 @@ def main() -> None:
     )
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--rss", action="store_true", help="sample worker RSS during the run")
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="the simulator answers this many seconds late"
+    )
     args = parser.parse_args()
     logs = Path(os.environ.get("TMPDIR", "/tmp")) / "broadcaster-bench"
     logs.mkdir(exist_ok=True)
@@ -339,6 +360,10 @@ def main() -> None:
     )
     print(f"client loop -> simulator {sim_raw:>7} requests/s")
     with embedded_redis() as redis_url, simulator(logs / "simulator.log") as sim:
+        if args.latency:
+            slow_answers(sim.url, args.latency)
+            ceiling = args.concurrency / args.latency
+            print(f"simulator answers {args.latency:g} s late: at most {ceiling:.0f}/s per client")
         for level in args.pywa_concurrency or [args.concurrency]:
             try:
                 pywa = asyncio.run(pywa_rate(sim.url, level, args.seconds))

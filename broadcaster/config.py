@@ -96,6 +96,8 @@ class WorkerSettings:
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 9091
     max_jobs: int = 16
+    # chunks one worker sends at once: the rest of the window is left to other workers
+    max_chunks: int = 4
     job_timeout: timedelta = timedelta(minutes=5)
     # a chunk job stops claiming recipients after this long and re-queues itself
     soft_deadline: timedelta = timedelta(minutes=2)
@@ -105,9 +107,12 @@ class WorkerSettings:
     max_defer: timedelta = timedelta(seconds=60)
 
     def problems(self) -> list[tuple[str, str]]:
+        out = []
         if self.soft_deadline >= self.job_timeout:
-            return [("soft_deadline", "must be shorter than job_timeout")]
-        return []
+            out.append(("soft_deadline", "must be shorter than job_timeout"))
+        if not 1 <= self.max_chunks <= self.max_jobs:
+            out.append(("max_chunks", "expected between 1 and max_jobs"))
+        return out
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 from arq import Retry, cron, func
+from arq.constants import in_progress_key_prefix
 from arq.worker import Worker
 from redis.exceptions import RedisError
 
@@ -31,6 +32,7 @@ from broadcaster.errors import InputError
 from broadcaster.metrics import INTAKE_POLLS, JOBS, WORKER, WORKER_UP, describe_build, render
 from broadcaster.services import holds as hold_service
 from broadcaster.services.broadcast_control import skip_remaining
+from broadcaster.services.chunk_queue import chunk_job_prefix
 from broadcaster.services.deflection import finalize_due
 from broadcaster.services.feed_polls import poll_statuspage, reconcile_alertmanager
 from broadcaster.services.follow_up_replies import post_case
@@ -295,15 +297,34 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
 
 
 class BroadcastWorker(Worker):
-    """arq's Worker, without the Redis round trips a poll spends on its own running jobs."""
+    """arq's Worker, taking at most ``max_chunks`` chunk jobs at once and without the Redis
+    round trips a poll spends on its own running jobs."""
+
+    def __init__(self, *args: Any, max_chunks: int, chunk_prefix: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_chunks = max_chunks
+        self.chunk_prefix = chunk_prefix
 
     async def start_jobs(self, job_ids: list[bytes]) -> None:
         # A running job stays in the queue until it ends, so every poll lists it again and
         # arq checks it in Redis (WATCH, EXISTS, ZSCORE: three round trips per job, twenty
         # polls a second while chunks send). A job this process is running is skipped here.
-        running = self.tasks
-        fresh = [j for j in job_ids if (t := running.get(j.decode())) is None or t.done()]
-        await super().start_jobs(fresh)
+        running = {j: t for j, t in self.tasks.items() if not t.done()}
+        fresh = [j for j in job_ids if j.decode() not in running]
+        # arq takes every due job up to max_jobs: the first worker to poll would take a whole
+        # broadcast window and leave the others idle. Chunks past our share stay queued, and
+        # the share is counted among chunks no other worker runs yet (those come first in
+        # the queue: counted blindly, they would use up our share and we would take none).
+        chunks = [j for j in fresh if j.decode().startswith(self.chunk_prefix)]
+        room = self.max_chunks - sum(j.startswith(self.chunk_prefix) for j in running)
+        free: list[bytes] = []
+        if chunks and room > 0:
+            async with self.pool.pipeline(transaction=False) as pipe:
+                for job_id in chunks:
+                    pipe.exists(in_progress_key_prefix + job_id.decode())
+                elsewhere = await pipe.execute()
+            free = [j for j, busy in zip(chunks, elsewhere, strict=True) if not busy][:room]
+        await super().start_jobs([j for j in fresh if j not in chunks or j in free])
 
 
 def create_worker(
@@ -353,6 +374,8 @@ def create_worker(
             "own_process": own_process,
         },
         "max_jobs": w.max_jobs,
+        "max_chunks": w.max_chunks,
+        "chunk_prefix": chunk_job_prefix(settings.redis.key_prefix),
         "job_timeout": int(w.job_timeout.total_seconds()),
         "max_tries": w.max_tries,
         "poll_delay": w.poll_delay.total_seconds(),

@@ -13,8 +13,16 @@ PENDING_BYTE = bytes([State.PENDING])
 WAITING_BYTES = tuple(bytes([s]) for s in sorted(CLAIMABLE - {State.PENDING}))
 
 
+CHUNK_JOB = "send"
+
+
 def chunk_job_id(broadcast: Broadcast, chunk: int) -> str:
-    return f"send:{broadcast.id}:{chunk}:g{broadcast.generation}"
+    return f"{CHUNK_JOB}:{broadcast.id}:{chunk}:g{broadcast.generation}"
+
+
+def chunk_job_prefix(namespace: str) -> str:
+    """How every chunk job's arq id starts (ids are namespaced by the key prefix)."""
+    return f"{namespace}:{CHUNK_JOB}:"
 
 
 async def enqueue_chunk(queue: JobQueue, broadcast: Broadcast, chunk: int) -> bool:

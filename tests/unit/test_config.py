@@ -113,3 +113,10 @@ def test_config_path_from_environment(tmp_path: Path):
     other = tmp_path / "other.toml"
     other.write_text("[http]\nport = 9999\n")
     assert load_settings(None, {"BROADCASTER_CONFIG": str(other)}).http.port == 9999
+
+
+def test_a_worker_must_be_allowed_at_least_one_chunk_and_no_more_than_its_jobs():
+    for value in ("0", "17"):
+        with pytest.raises(ConfigError) as caught:
+            load_settings(REPO / "config.toml", {"BROADCASTER_WORKER__MAX_CHUNKS": value})
+        assert caught.value.problems == ["worker.max_chunks: expected between 1 and max_jobs"]
