@@ -45,11 +45,17 @@ def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
 
 
 class Workers:
-    """A set of worker processes: start, SIGKILL, restart; logs go to files."""
+    """A set of worker processes: start, SIGKILL, restart; logs go to files.
 
-    def __init__(self, settings: Settings, logs: Path) -> None:
+    ``nice``: run them at a lower CPU priority, so that on a small machine they do not starve
+    the simulator, which times every arrival the way Meta's own servers would.
+    """
+
+    def __init__(self, settings: Settings, logs: Path, nice: int = 0) -> None:
         self._settings = settings
         self._logs = logs
+        self._command = [*(["nice", "-n", str(nice)] if nice else []), sys.executable]
+        self._command += ["-m", "broadcaster", "worker"]
         self.processes: list[subprocess.Popen[bytes]] = []
         self._sinks: list[object] = []
 
@@ -60,7 +66,7 @@ class Workers:
             self._sinks.append(sink)
             self.processes.append(
                 subprocess.Popen(
-                    [sys.executable, "-m", "broadcaster", "worker"],
+                    self._command,
                     cwd=REPO,
                     env=env,
                     stdout=sink,
@@ -79,7 +85,7 @@ class Workers:
         sink = (self._logs / f"worker-{index}-restart-{len(self._sinks)}.log").open("wb")
         self._sinks.append(sink)
         self.processes[index] = subprocess.Popen(
-            [sys.executable, "-m", "broadcaster", "worker"],
+            self._command,
             cwd=REPO,
             env=env,
             stdout=sink,
@@ -101,8 +107,10 @@ class Workers:
 
 
 @contextlib.contextmanager
-def worker_processes(settings: Settings, logs: Path, count: int = 1) -> Iterator[Workers]:
-    workers = Workers(settings, logs)
+def worker_processes(
+    settings: Settings, logs: Path, count: int = 1, nice: int = 0
+) -> Iterator[Workers]:
+    workers = Workers(settings, logs, nice)
     workers.start(count)
     try:
         yield workers
