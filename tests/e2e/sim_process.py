@@ -50,6 +50,10 @@ def simulator_process(
         "BROADCASTER_LOG__LEVEL": "WARNING",
     }
     args = [sys.executable, "-m", "broadcaster", "simulator", "--port", str(port)]
+    if os.geteuid() == 0:
+        # it plays Meta, whose servers do not share our CPU: where we may, put it ahead of
+        # everything else on a small machine, so that it times arrivals when they arrive
+        args = ["nice", "-n", "-5", *args]
     if webhook_url:
         env["BROADCASTER_SIMULATOR__WEBHOOK_URL"] = webhook_url
     else:
