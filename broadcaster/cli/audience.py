@@ -79,6 +79,8 @@ def print_audience(body: dict[str, Any]) -> None:
         print(f"  already selected by earlier notices: {body['already_selected']:,}")
     estimate = body["estimate"]
     print(f"  sending takes ~{estimate['seconds']:,} s at {estimate['per_second']} msg/s")
+    cost = f"{estimate['cost']:,.2f} {estimate['currency']}".strip()
+    print(f"  costs ~{cost} if all are delivered ({estimate['category']} template)")
     print("  by tier:     " + _counts(body["by_tier"]))
     print("  by language: " + _counts(body["by_language"]))
     if body["sample"]:

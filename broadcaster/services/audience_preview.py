@@ -3,7 +3,7 @@
 One answer for ``GET /api/v1/incidents/{id}/audience``, ``GET /api/v1/segments/{name}/audience``
 and ``broadcaster audience``: counts by tier and language, the holdout, how many an earlier
 notice of the incident already selected, a sample with masked phone numbers, and how long
-sending would take at the configured rate. Resolution writes nothing.
+sending would take at the configured rate and what it would cost. Resolution writes nothing.
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ from broadcaster.adapters.audience import Audiences, AudienceSummary, holdout_se
 from broadcaster.adapters.directory import Directory
 from broadcaster.adapters.incident_store import IncidentStore
 from broadcaster.adapters.keys import Keys
-from broadcaster.config import Settings, WhatsAppSettings
+from broadcaster.config import Settings
 from broadcaster.domain.segments import Rule, Segment, describe
 from broadcaster.errors import NotFound
 from broadcaster.logs import mask_phone
-from broadcaster.services.planning import audience_rule, holdout_per_million
+from broadcaster.policies import price_table
+from broadcaster.services.planning import audience_rule, holdout_per_million, send_estimate
 
 MAX_SAMPLE = 100
 
@@ -75,24 +76,16 @@ class AudienceView:
             "by_tier": summary.by_tier,
             "by_language": summary.by_language,
             "by_calling_code": summary.by_calling_code,
-            "estimate": estimate(self.settings.whatsapp, summary.notified),
+            # what a notice to them would take and cost (notice templates are UTILITY)
+            "estimate": send_estimate(
+                self.settings.whatsapp, price_table(self.settings), "utility", summary
+            ),
             "sample": [
                 {"phone": mask_phone(c.phone), "tier": c.tier, "language": c.language}
                 for c in customers
                 if c is not None
             ],
         }
-
-
-def estimate(whatsapp: WhatsAppSettings, messages: int) -> dict[str, Any]:
-    """Seconds to send ``messages`` at the paced rate of every sender number together."""
-    numbers = max(1, len(whatsapp.phone_number_ids))
-    rate = whatsapp.messages_per_second * whatsapp.rate_safety * numbers
-    return {
-        "messages": messages,
-        "per_second": round(rate, 1),
-        "seconds": round(messages / rate, 1),
-    }
 
 
 def _sample_size(requested: int) -> int:

@@ -40,7 +40,7 @@ from broadcaster.adapters.incident_store import IncidentStore
 from broadcaster.adapters.keys import Keys
 from broadcaster.adapters.redis_connection import Redis
 from broadcaster.clock import Clock
-from broadcaster.config import Settings
+from broadcaster.config import Settings, WhatsAppSettings
 from broadcaster.domain.cadence import CadencePolicy, Told, honest_eta, significant
 from broadcaster.domain.deliveries import REACHED, State
 from broadcaster.domain.incidents import Actor, AuditEntry, Incident, Severity, mark_notified
@@ -75,6 +75,25 @@ def audience_rule(incident: Incident, segments: Mapping[str, Segment]) -> Rule:
     if not incident.segments:
         raise InputError(f"incident {incident.id} names no segment")
     return union([segments[name].selection(incident.labels) for name in incident.segments])
+
+
+def send_estimate(
+    whatsapp: WhatsAppSettings, prices: PriceTable, category: str, summary: AudienceSummary
+) -> dict[str, Any]:
+    """How long sending to ``summary``'s notified takes at the paced rate of every sender
+    number together, and what it costs if all are delivered (Meta charges per delivery)."""
+    numbers = max(1, len(whatsapp.phone_number_ids))
+    rate = whatsapp.messages_per_second * whatsapp.rate_safety * numbers
+    total = summary.notified
+    share = total / summary.eligible if summary.eligible else 0.0
+    return {
+        "messages": total,
+        "per_second": round(rate, 1),
+        "seconds": round(total / rate, 1) if rate else None,
+        "cost": prices.estimate(category, summary.by_calling_code, share),
+        "currency": prices.currency,
+        "category": category,
+    }
 
 
 def holdout_per_million(incident: Incident, settings: Settings) -> int:
@@ -314,21 +333,9 @@ class Planner:
         await pipe.execute()
 
     def _estimate(self, kind: Kind, summary: AudienceSummary) -> dict[str, Any]:
-        """How long the broadcast takes at the allowed rate, and what it costs if delivered."""
-        wa = self.settings.whatsapp
-        numbers = max(1, len(wa.phone_number_ids))
-        rate = wa.messages_per_second * wa.rate_safety * numbers
-        total = summary.notified
         template = self.renderer.template_for(kind, self.settings.app.default_language)
         category = template.category.value if template else "utility"
-        share = total / summary.eligible if summary.eligible else 0.0
-        return {
-            "messages": total,
-            "seconds": round(total / rate, 1) if rate else None,
-            "cost": self.prices.estimate(category, summary.by_calling_code, share),
-            "currency": self.prices.currency,
-            "category": category,
-        }
+        return send_estimate(self.settings.whatsapp, self.prices, category, summary)
 
     async def _notice_countries(self, incident_id: str, total: int) -> dict[str, int]:
         """Recipients by calling code, scaled from the incident's notices to ``total``."""

@@ -6,6 +6,7 @@ from typing import Any
 
 from broadcaster.adapters.token_store import Role, TokenStore
 from broadcaster.domain.templates import Kind
+from broadcaster.policies import price_table
 
 
 def customer(i: int, **changes: Any) -> dict[str, Any]:
@@ -128,6 +129,9 @@ async def test_incident_audience_is_snapshotted_and_a_widened_scope_adds_only_ne
     preview = await (await api.get(f"/api/v1/incidents/{incident_id}/audience")).json()
     assert (preview["eligible"], preview["already_selected"]) == (4, 0)
     assert preview["estimate"]["messages"] == 4
+    prices = price_table(deps.settings)
+    assert preview["estimate"]["cost"] == prices.estimate("utility", {"62": 4})
+    assert preview["estimate"]["cost"] > 0, "the shipped price table prices Indonesia"
 
     first = await deps.planner.plan(incident_id, Kind.NOTICE, "1")
     assert first is not None
