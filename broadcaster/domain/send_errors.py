@@ -102,6 +102,16 @@ def classify_async(code: int) -> Verdict:
     return Verdict(Action.FAIL, code, _PERMANENT.get(code, "not_delivered"))
 
 
+def number_wait(verdict: Verdict) -> timedelta | None:
+    """How long every sender of the number must hold off after this answer, sync or async:
+    a throughput refusal (130429, however it was classified) or a number-level limit."""
+    if verdict.code == 130429:
+        return timedelta(seconds=1)
+    if verdict.action is Action.PAUSE_NUMBER:
+        return verdict.backoff
+    return None
+
+
 def backoff(attempt: int, base: float = 1.0, cap: float = 60.0) -> timedelta:
     """Exponential backoff 1, 2, 4... seconds, capped (jitter is added by the scheduler)."""
     return timedelta(seconds=min(cap, base * (2 ** max(0, attempt - 1))))

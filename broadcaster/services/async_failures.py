@@ -16,7 +16,7 @@ from datetime import datetime
 from broadcaster.adapters.holds import Holds
 from broadcaster.adapters.rate_limiter import Pacers
 from broadcaster.adapters.whatsapp_webhooks import StatusUpdate
-from broadcaster.domain.send_errors import Action, Verdict, classify_async
+from broadcaster.domain.send_errors import Action, Verdict, classify_async, number_wait
 from broadcaster.services.holds import hold_sending
 
 
@@ -29,11 +29,12 @@ def verdicts(updates: Iterable[StatusUpdate]) -> tuple[list[Verdict], dict[str, 
             continue
         for code in update.error_codes:
             verdict = classify_async(code)
+            wait = number_wait(verdict)
             if verdict.action is Action.PAUSE_ACCOUNT:
                 account.setdefault(verdict.reason, verdict)
-            elif verdict.backoff is not None:
-                seconds = verdict.backoff.total_seconds()
-                waits[update.phone_number_id] = max(seconds, waits.get(update.phone_number_id, 0))
+            elif wait is not None:
+                number = update.phone_number_id
+                waits[number] = max(wait.total_seconds(), waits.get(number, 0))
     return list(account.values()), waits
 
 

@@ -40,7 +40,7 @@ from broadcaster.domain.customers import Customer, calling_code
 from broadcaster.domain.deliveries import CLAIMABLE, TIMED, State
 from broadcaster.domain.holdout import holdout_seed, in_holdout
 from broadcaster.domain.pricing import PriceTable
-from broadcaster.domain.send_errors import Action, Verdict
+from broadcaster.domain.send_errors import Action, Verdict, number_wait
 from broadcaster.domain.senders import choose_sender
 from broadcaster.domain.templates import Kind
 from broadcaster.metrics import SEND_DURATION, THROTTLED
@@ -394,10 +394,9 @@ class ChunkSender:
         deps = self._deps
         if verdict.code in (130429, 131056):
             THROTTLED.labels(str(verdict.code)).inc()
-        if verdict.code == 130429:
-            await deps.pacers[number].push_back(1.0)
-        elif verdict.action is Action.PAUSE_NUMBER and verdict.backoff is not None:
-            await deps.pacers[number].push_back(verdict.backoff.total_seconds())
+        wait = number_wait(verdict)
+        if wait is not None:
+            await deps.pacers[number].push_back(wait.total_seconds())
         elif verdict.action is Action.PAUSE_BROADCAST:
             self._stop = "paused"
             reason = f"{verdict.reason} ({verdict.code})"

@@ -12,6 +12,7 @@ from broadcaster.domain.send_errors import (
     classify,
     classify_async,
     classify_transport,
+    number_wait,
     pair_backoff,
 )
 
@@ -79,3 +80,11 @@ def test_backoffs_grow_and_are_capped():
     assert [backoff(a).total_seconds() for a in (0, 1, 2, 3)] == [1, 1, 2, 4]
     assert backoff(20).total_seconds() == 60
     assert [pair_backoff(a).total_seconds() for a in (1, 2, 3, 4, 5, 9)] == [1, 4, 16, 64, 256, 256]
+
+
+def test_the_number_waits_after_throughput_and_number_level_refusals_only():
+    assert number_wait(classify(130429, 400)) == timedelta(seconds=1)
+    assert number_wait(classify(130429, 503)) == timedelta(seconds=1), "even when unknown"
+    assert number_wait(classify_async(131048)) == timedelta(hours=3)
+    assert number_wait(classify(131056, 400)) is None, "the pair rate is one customer's"
+    assert number_wait(classify(131026, 400)) is None
