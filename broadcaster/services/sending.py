@@ -38,7 +38,7 @@ from broadcaster.config import Settings
 from broadcaster.domain.cadence import LIMITED, CadencePolicy
 from broadcaster.domain.customers import Customer, calling_code
 from broadcaster.domain.deliveries import CLAIMABLE, TIMED, State
-from broadcaster.domain.holdout import holdout_seed, in_holdout
+from broadcaster.domain.holdout import holdout_seed, split_holdout
 from broadcaster.domain.pricing import PriceTable
 from broadcaster.domain.send_errors import Action, Verdict, number_wait
 from broadcaster.domain.senders import choose_sender
@@ -253,10 +253,10 @@ class ChunkSender:
                     deps.keys.incident_seen(other.id, other.episode), ordinals
                 )
                 # its holdout was selected but never told: do not tell them through us
-                seed = holdout_seed(other.id)
                 share = holdout_per_million(other, deps.settings)
+                held = set(split_holdout(ordinals, holdout_seed(other.id), share)[1])
                 told[other.id] = [
-                    bit and not in_holdout(ordinal, seed, share)
+                    bit and ordinal not in held
                     for ordinal, bit in zip(ordinals, selected, strict=True)
                 ]
             run.memberships = memberships(
