@@ -29,6 +29,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from benchmarks.simulator_rate import serve_app
 from broadcaster.bootstrap import build_deps
 from broadcaster.config import load_settings
 from broadcaster.embedded_redis import embedded_redis
@@ -67,13 +68,6 @@ def alert_group(n: int) -> dict[str, Any]:
     }
 
 
-async def _start(app: web.Application) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
-
-
 async def _serve(kind: str, redis_url: str, conn: Connection) -> None:
     if kind == "bare-aiohttp":
 
@@ -83,7 +77,7 @@ async def _serve(kind: str, redis_url: str, conn: Connection) -> None:
 
         app = web.Application()
         app.router.add_post("/webhooks/alertmanager", handler)
-        runner, url = await _start(app)
+        runner, url = await serve_app(app)
         conn.send(url)
         await asyncio.get_running_loop().run_in_executor(None, conn.recv)
         await runner.cleanup()
@@ -95,7 +89,7 @@ async def _serve(kind: str, redis_url: str, conn: Connection) -> None:
         settings, intake=dataclasses.replace(intake, alertmanager=alertmanager)
     )
     async with build_deps(settings, redis_url) as deps:
-        runner, url = await _start(create_app(deps))
+        runner, url = await serve_app(create_app(deps))
         conn.send(url)
         await asyncio.get_running_loop().run_in_executor(None, conn.recv)
         await runner.cleanup()

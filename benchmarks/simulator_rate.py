@@ -72,7 +72,8 @@ class ServerResult:
     statuses_posted: int
 
 
-async def _start(app: web.Application) -> tuple[web.AppRunner, str]:
+async def serve_app(app: web.Application) -> tuple[web.AppRunner, str]:
+    """``app`` on a free loopback port: its runner (to clean up) and its URL."""
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
@@ -90,7 +91,7 @@ async def _serve_bare(conn: Connection) -> None:
 
     app = web.Application()
     app.router.add_post("/{version}/{node}/messages", handler)
-    runner, url = await _start(app)
+    runner, url = await serve_app(app)
     cpu = time.process_time()
     conn.send(url)
     await asyncio.get_running_loop().run_in_executor(None, conn.recv)
@@ -105,7 +106,7 @@ async def _serve_simulator(conn: Connection, webhooks: bool) -> None:
 
     sink_app = web.Application()
     sink_app.router.add_post("/hook", sink)
-    sink_runner, sink_url = await _start(sink_app)
+    sink_runner, sink_url = await serve_app(sink_app)
     config = SimulatorConfig(
         access_token=TOKEN,
         phone_number_ids=(PHONE_NUMBER_ID,),
