@@ -51,9 +51,7 @@ async def test_faults_end_in_final_states_and_a_bad_token_holds_then_resumes(set
     ) as stack:
         sim = stack.sim.simulator
         stack.start_worker()
-        incident = await stack.call(
-            "POST", "/api/v1/incidents", {"title": "Outage", "segments": ["fiber", "mobile-data"]}
-        )
+        incident = await declare_outage(stack)
         await stack.wait_for(lambda: len(sim.accepted) >= 300)
         sim.faults = Faults(error_5xx_ratio=0.05, drop_ratio=0.01, throttle_burst=25)
         await stack.wait_for(lambda: len(sim.accepted) >= 600)
@@ -70,12 +68,7 @@ async def test_faults_end_in_final_states_and_a_bad_token_holds_then_resumes(set
 
         sim.set_access_token(real_token)
 
-        async def finished():
-            report = await stack.report(incident["id"])
-            notice = report["broadcasts"][0]
-            return report if notice["status"] == "done" and report["sending_hold"] is None else None
-
-        report = await stack.wait_for(finished, limit=180)
+        await stack.wait_for(lambda: sending_done(stack, incident["id"]), limit=180)
         await sim.wait_webhooks_idle()
         report = await stack.report(incident["id"])
         metrics = await (await stack.session.get(stack.api_url + "/metrics")).text()
@@ -99,6 +92,19 @@ async def test_faults_end_in_final_states_and_a_bad_token_holds_then_resumes(set
     print(f"faults: {total} recipients, {duplicates} duplicates, errors {errors}")
 
 
+async def declare_outage(stack: LocalStack) -> dict[str, Any]:
+    body = {"title": "Outage", "segments": ["fiber", "mobile-data"]}
+    incident: dict[str, Any] = await stack.call("POST", "/api/v1/incidents", body)
+    return incident
+
+
+async def sending_done(stack: LocalStack, incident_id: str) -> dict[str, Any] | None:
+    """The report once the notice is done and sending is not held."""
+    report: dict[str, Any] = await stack.report(incident_id)
+    done = report["broadcasts"][0]["status"] == "done" and report["sending_hold"] is None
+    return report if done else None
+
+
 async def held_metrics(stack: LocalStack) -> str | None:
     text = await (await stack.session.get(stack.api_url + "/metrics")).text()
     return text if metric(text, 'broadcaster_sender_paused{reason="token"}') == 1.0 else None
@@ -117,9 +123,7 @@ async def test_a_payment_failure_reported_after_acceptance_holds_sending_until_r
     ) as stack:
         sim = stack.sim.simulator
         stack.start_worker()
-        incident = await stack.call(
-            "POST", "/api/v1/incidents", {"title": "Outage", "segments": ["fiber", "mobile-data"]}
-        )
+        incident = await declare_outage(stack)
         await stack.wait_for(lambda: len(sim.accepted) >= 100)
         sim.faults = Faults(webhook_failure_ratio=1.0, webhook_failure_code=131042)
 
@@ -140,11 +144,7 @@ async def test_a_payment_failure_reported_after_acceptance_holds_sending_until_r
         sim.faults = Faults()
         await stack.call("POST", "/api/v1/sending/resume", {})
 
-        async def finished() -> Any:
-            report = await stack.report(incident["id"])
-            return report if report["broadcasts"][0]["status"] == "done" else None
-
-        await stack.wait_for(finished, limit=120)
+        await stack.wait_for(lambda: sending_done(stack, incident["id"]), limit=120)
         await sim.wait_webhooks_idle()
         report = await stack.report(incident["id"])
 
