@@ -326,6 +326,18 @@ class BroadcastWorker(Worker):
             free = [j for j, busy in zip(chunks, elsewhere, strict=True) if not busy][:room]
         await super().start_jobs([j for j in fresh if j not in chunks or j in free])
 
+    async def close(self) -> None:
+        # arq's close() cancels the running jobs (unless a signal handler did), then gathers
+        # them without return_exceptions: a job that ends cancelled raises out of close()
+        # before on_shutdown runs and the Redis pool is closed (leaked connections, a stale
+        # worker_up). The jobs are settled here first; arq retries the cancelled ones.
+        if not self._handle_signals:
+            for task in self.tasks.values():
+                task.cancel()
+        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        self.tasks.clear()
+        await super().close()
+
 
 def create_worker(
     settings: Settings,
