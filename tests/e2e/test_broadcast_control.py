@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+from collections.abc import AsyncIterator
 from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -14,11 +16,13 @@ from tests.e2e.harness import LocalStack, running_stack, sample_customers
 TIERS = ["platinum", "gold", "silver", "standard"]
 
 
-async def notice_id(stack: LocalStack, incident_id: str) -> str:
-    """The id of the incident's notice broadcast, once planned."""
+async def declare_outage(stack: LocalStack) -> str:
+    """Declares a fiber outage; the id of its notice broadcast, once planned."""
+    body = {"title": "Outage", "segments": ["fiber"]}
+    incident = await stack.call("POST", "/api/v1/incidents", body)
 
     async def planned() -> str | None:
-        broadcasts = (await stack.report(incident_id))["broadcasts"]
+        broadcasts = (await stack.report(incident["id"]))["broadcasts"]
         return str(broadcasts[0]["id"]) if broadcasts else None
 
     broadcast_id: str = await stack.wait_for(planned)
@@ -38,23 +42,29 @@ async def reaching(
     return found
 
 
-async def test_pause_stops_sending_and_resume_finishes_the_job(settings, redis_url):
+@contextlib.asynccontextmanager
+async def notice_under_way(
+    settings: Any, redis_url: str, per_second: float, sent: int
+) -> AsyncIterator[tuple[LocalStack, str]]:
+    """A notice to 900 customers paced at ``per_second``, once ``sent`` of them have it."""
     config = SimulatorConfig(pair_interval_s=0, messages_per_second=0)
     async with running_stack(
         settings,
         redis_url,
         config,
         sample_customers(900),
-        messages_per_second=40.0,
+        messages_per_second=per_second,
         rate_safety=1.0,
     ) as stack:
-        sim = stack.sim.simulator
         stack.start_worker()
-        incident = await stack.call(
-            "POST", "/api/v1/incidents", {"title": "Outage", "segments": ["fiber"]}
-        )
-        broadcast = await notice_id(stack, incident["id"])
-        await stack.wait_for(lambda: len(sim.accepted) >= 40)
+        broadcast = await declare_outage(stack)
+        await stack.wait_for(lambda: len(stack.sim.simulator.accepted) >= sent)
+        yield stack, broadcast
+
+
+async def test_pause_stops_sending_and_resume_finishes_the_job(settings, redis_url):
+    async with notice_under_way(settings, redis_url, 40.0, sent=40) as (stack, broadcast):
+        sim = stack.sim.simulator
         paused = await stack.call("POST", f"/api/v1/broadcasts/{broadcast}/pause")
         assert paused["status"] == "paused"
         await asyncio.sleep(1.0)  # what was already claimed finishes
@@ -72,22 +82,8 @@ async def test_pause_stops_sending_and_resume_finishes_the_job(settings, redis_u
 
 
 async def test_cancel_skips_everyone_not_yet_sent(settings, redis_url):
-    config = SimulatorConfig(pair_interval_s=0, messages_per_second=0)
-    async with running_stack(
-        settings,
-        redis_url,
-        config,
-        sample_customers(900),
-        messages_per_second=30.0,
-        rate_safety=1.0,
-    ) as stack:
+    async with notice_under_way(settings, redis_url, 30.0, sent=20) as (stack, broadcast):
         sim = stack.sim.simulator
-        stack.start_worker()
-        incident = await stack.call(
-            "POST", "/api/v1/incidents", {"title": "Outage", "segments": ["fiber"]}
-        )
-        broadcast = await notice_id(stack, incident["id"])
-        await stack.wait_for(lambda: len(sim.accepted) >= 20)
         await stack.call("POST", f"/api/v1/broadcasts/{broadcast}/cancel")
 
         async def settled():
@@ -111,10 +107,7 @@ async def test_the_messaging_limit_serves_the_highest_tiers_and_holds_the_rest(s
     ) as stack:
         sim = stack.sim.simulator
         stack.start_worker()
-        incident = await stack.call(
-            "POST", "/api/v1/incidents", {"title": "Outage", "segments": ["fiber"]}
-        )
-        broadcast = await notice_id(stack, incident["id"])
+        broadcast = await declare_outage(stack)
 
         async def budget_used():
             view = await stack.call("GET", f"/api/v1/broadcasts/{broadcast}")
@@ -170,10 +163,7 @@ async def test_a_template_meta_pauses_pauses_its_broadcast_until_a_commander_res
         assert (await template_gauges(stack))[("notice", "id")] == 1
         assert (await template_gauges(stack))[("notice", "en")] == 0
 
-        incident = await stack.call(
-            "POST", "/api/v1/incidents", {"title": "Outage", "segments": ["fiber"]}
-        )
-        broadcast = await notice_id(stack, incident["id"])
+        broadcast = await declare_outage(stack)
 
         view = await reaching(stack, broadcast, "paused")
         assert view["reason"] == "template_paused (132015)"
@@ -200,10 +190,7 @@ async def test_a_refusal_seen_only_on_send_is_recorded_and_cleared_by_resume(set
             for t in approved
         )
         stack.start_worker()
-        incident = await stack.call(
-            "POST", "/api/v1/incidents", {"title": "Outage", "segments": ["fiber"]}
-        )
-        broadcast = await notice_id(stack, incident["id"])
+        broadcast = await declare_outage(stack)
 
         assert (await reaching(stack, broadcast, "paused"))[
             "reason"

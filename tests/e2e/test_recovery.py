@@ -31,6 +31,7 @@ from broadcaster.errors import InputError
 from broadcaster.localization import format_local
 from broadcaster.policies import cadence_policy
 from broadcaster.simulator import SimulatorConfig
+from tests.e2e import inbound_support
 from tests.e2e.harness import LocalStack, running_stack, sample_customers
 
 QUIET_OFF = {"quiet_start": "00:00", "quiet_end": "00:00"}
@@ -76,8 +77,7 @@ async def broadcast_done(stack: LocalStack, incident_id: str, kind: str, count: 
 
 
 async def declare(stack: LocalStack, **extra: Any) -> dict[str, Any]:
-    body = {"title": "Gangguan fiber", "segments": ["fiber"], "labels": {"region": "jkt-selatan"}}
-    incident: dict[str, Any] = await stack.call("POST", "/api/v1/incidents", {**body, **extra})
+    incident = await inbound_support.declare(stack, **extra)
     await broadcast_done(stack, incident["id"], "notice")
     return incident
 
