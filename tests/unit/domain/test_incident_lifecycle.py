@@ -40,9 +40,11 @@ def test_a_confirmed_declaration_is_live_at_once_and_audited():
         eta=NOW + timedelta(hours=2),
         labels={"region": "jkt"},
         started_at=NOW - timedelta(minutes=7),
+        holdout_percent=10.0,
     )
     outcome = lc.declare("INC-7", request, Actor("intake", "alertmanager"), NOW)
     incident = outcome.incident
+    assert incident.holdout_percent == 10.0
     assert incident.status is Status.INVESTIGATING
     assert incident.active
     assert incident.declared_at == NOW
@@ -64,6 +66,7 @@ def test_an_unconfirmed_declaration_waits_pending_and_is_not_declared_yet():
     assert outcome.incident.declared_at is None
     assert outcome.incident.started_at == NOW
     assert kinds(outcome) == [ChangeKind.DECLARED]
+    assert not outcome.incident.active, "not customer-facing until confirmed"
 
 
 def test_a_declaration_with_a_past_eta_is_refused():
@@ -132,6 +135,19 @@ def test_segments_can_be_set_and_then_a_pending_incident_confirmed_in_one_update
     assert outcome.audit.changes["segments"] == [[], ["fiber", "mobile-data"]]
 
 
+def test_one_update_changes_several_things_and_records_each_in_order():
+    incident = declared()
+    eta = NOW + timedelta(hours=2)
+    request = Update(eta=eta, status=Status.IDENTIFIED, note="splice crew on site")
+    outcome = lc.update(incident, request, ALICE, NOW)
+    assert outcome.incident.status is Status.IDENTIFIED
+    assert outcome.incident.eta == eta
+    assert outcome.incident.note == "splice crew on site"
+    assert outcome.incident.revision == incident.revision + 1
+    assert kinds(outcome) == [ChangeKind.STATUS, ChangeKind.ETA, ChangeKind.NOTE]
+    assert outcome.audit.changes["status"] == ["investigating", "identified"]
+
+
 def test_eta_set_changed_and_cleared():
     incident = declared()
     first = lc.update(incident, Update(eta=NOW + timedelta(hours=1)), ALICE, NOW)
@@ -189,6 +205,9 @@ def test_cancel_is_for_false_alarms_nobody_heard_about():
     assert outcome.incident.status is Status.CANCELLED
     assert outcome.incident.note == "probe glitch"
     assert outcome.audit.changes == {"note": "probe glitch"}
+    assert kinds(outcome) == [ChangeKind.CANCELLED]
+    with pytest.raises(Conflict, match="already cancelled"):
+        lc.cancel(outcome.incident, ALICE, NOW)
     told = lc.mark_notified(declared(), None)
     with pytest.raises(Conflict, match="resolve it instead"):
         lc.cancel(told, ALICE, NOW)
@@ -200,6 +219,8 @@ def test_reopen_brings_a_resolved_incident_back_live_or_pending():
     assert live.incident.status is Status.INVESTIGATING
     assert live.incident.resolved_at is None
     assert live.changes == (lc.Change(ChangeKind.REOPENED, "resolved", "investigating"),)
+    assert (resolved.episode, live.incident.episode) == (0, 1), "a new episode"
+    assert Incident.from_dict(live.incident.to_dict()) == live.incident
     pending = lc.reopen(resolved, ALICE, NOW, confirmed=False)
     assert pending.incident.status is Status.PENDING
     assert pending.audit.changes == {"status": "pending"}
@@ -231,6 +252,7 @@ def test_an_incident_survives_a_round_trip_through_its_stored_form():
         eta=NOW + timedelta(hours=2),
         resolved_at=NOW + timedelta(hours=3),
         note="n",
+        holdout_percent=10.0,
     )
     assert Incident.from_dict(incident.to_dict()) == incident
     minimal = {

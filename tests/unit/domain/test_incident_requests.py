@@ -78,6 +78,10 @@ def test_every_problem_of_a_declaration_is_listed():
         ({"title": "x", "segments": []}, "segments: name at least one segment"),
         ({"title": "x", "segments": "fiber"}, "segments: expected a list of non-empty strings"),
         ({"title": "x", "segments": ["fiber"], "eta": 5}, "eta: expected an RFC 3339"),
+        (
+            {"title": "x", "segments": ["fiber"], "eta": "2026-11-24T10:00:00"},
+            "eta: expected an RFC 3339 time with offset",
+        ),
         ({"title": "x", "segments": ["a"], "summary": "s" * 1001}, "summary: at most 1000"),
     ],
 )
@@ -126,3 +130,15 @@ def test_update_problems_are_listed_and_terminal_statuses_point_to_their_verb():
         "segments: unknown segment 'x'",
         "x: unknown field",
     ]
+    assert problems(parse_update, {"note": 5}) == ["note: expected a string"]
+
+
+def test_a_declaration_may_set_its_own_holdout_share():
+    body = {"title": "t", "segments": ["fiber"], "holdout_percent": 10}
+    assert parse_declaration(body, known_segments=SEGMENTS).holdout_percent == 10.0
+    default = parse_declaration({**body, "holdout_percent": None}, known_segments=SEGMENTS)
+    assert default.holdout_percent is None
+    for wrong in (60, -1, "10", True):
+        assert problems(parse_declaration, {**body, "holdout_percent": wrong}) == [
+            "holdout_percent: expected a percentage from 0 to 50, or null"
+        ]
