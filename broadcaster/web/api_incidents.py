@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from broadcaster.adapters.token_store import Role
@@ -31,6 +33,18 @@ def _actor(request: web.Request) -> Actor:
 
 async def _body(request: web.Request) -> object:
     return await read_json(request, request.app[DEPS].settings.http.max_body_bytes)
+
+
+def _closing(body: object, **fields: str) -> dict[str, Any]:
+    """A resolve or cancel body: an object of the optional ``fields`` (name: what it holds)
+    and nothing else, since a typo would lose the note silently while the incident closes."""
+    if not isinstance(body, dict) or set(body) - set(fields):
+        usage = ", ".join(f'"{name}"?: {kind}' for name, kind in fields.items())
+        raise InputError(f"expected {{{usage}}}")
+    note = body.get("note")
+    if note is not None and not isinstance(note, str):
+        raise InputError("note: expected a string")
+    return body
 
 
 @routes.get("/api/v1/incidents")
@@ -100,12 +114,8 @@ async def confirm_incident(request: web.Request) -> web.Response:
 @requires(Role.COMMANDER)
 async def resolve_incident(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
-    body = await _body(request)
-    if not isinstance(body, dict) or set(body) - {"note", "resolved_at"}:
-        raise InputError('expected {"note"?: str, "resolved_at"?: RFC 3339}')
+    body = _closing(await _body(request), note="str", resolved_at="RFC 3339")
     note = body.get("note")
-    if note is not None and not isinstance(note, str):
-        raise InputError("note: expected a string")
     try:
         resolved_at = parse_rfc3339(body.get("resolved_at"))
     except (ValueError, AttributeError) as exc:
@@ -120,10 +130,7 @@ async def resolve_incident(request: web.Request) -> web.Response:
 @requires(Role.COMMANDER)
 async def cancel_incident(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
-    body = await _body(request)
-    note = body.get("note") if isinstance(body, dict) else None
-    if note is not None and not isinstance(note, str):
-        raise InputError("note: expected a string")
+    note = _closing(await _body(request), note="str").get("note")
     incident = await deps.incidents.cancel(request.match_info["id"], _actor(request), note)
     return web.json_response(incident.to_dict())
 

@@ -438,7 +438,11 @@ def _schemas() -> dict[str, Any]:
             "additionalProperties": False,
             "properties": {"note": {"type": "string"}, "resolved_at": _TIME},
         },
-        "Cancel": {"type": "object", "properties": {"note": {"type": "string"}}},
+        "Cancel": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"note": {"type": "string"}},
+        },
         "Receipt": {
             "type": "object",
             "properties": {

@@ -56,6 +56,27 @@ async def test_bad_declarations_get_a_precise_400_and_store_nothing(api, redis_c
     assert await redis_client.keys("*") == [], "a refused declaration writes nothing"
 
 
+async def test_bad_resolve_and_cancel_bodies_get_a_400_and_leave_the_incident_open(api):
+    declared = await api.post("/api/v1/incidents", json={"title": "x", "segments": ["fiber"]})
+    incident = (await declared.json())["id"]
+    cases = [
+        ("resolve", [1], 'expected {"note"?: str, "resolved_at"?: RFC 3339}'),
+        ("resolve", {"nte": "typo"}, 'expected {"note"?: str, "resolved_at"?: RFC 3339}'),
+        ("resolve", {"note": 5}, "note: expected a string"),
+        ("resolve", {"resolved_at": "noon"}, "resolved_at: expected an RFC 3339"),
+        ("cancel", [1], 'expected {"note"?: str}'),
+        ("cancel", {"reason": "false alarm"}, 'expected {"note"?: str}'),
+        ("cancel", {"note": ["x"]}, "note: expected a string"),
+    ]
+    for verb, body, problem in cases:
+        response = await api.post(f"/api/v1/incidents/{incident}/{verb}", json=body)
+        assert response.status == 400, (verb, body)
+        assert (await response.json())["error"]["message"].startswith(problem), (verb, body)
+    shown = await (await api.get(f"/api/v1/incidents/{incident}")).json()
+    assert shown["status"] == "investigating"
+    assert [entry["action"] for entry in shown["audit"]] == ["declare"]
+
+
 async def test_missing_or_wrong_token_is_401(api):
     api.session.headers.pop("Authorization")
     assert (await api.get("/api/v1/incidents")).status == 401
