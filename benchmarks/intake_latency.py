@@ -68,6 +68,14 @@ def alert_group(n: int) -> dict[str, Any]:
     }
 
 
+async def _serve_until_stopped(app: web.Application, conn: Connection) -> None:
+    """Serve ``app``, tell the parent its URL, stop when the parent says so."""
+    runner, url = await serve_app(app)
+    conn.send(url)
+    await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+    await runner.cleanup()
+
+
 async def _serve(kind: str, redis_url: str, conn: Connection) -> None:
     if kind == "bare-aiohttp":
 
@@ -77,10 +85,7 @@ async def _serve(kind: str, redis_url: str, conn: Connection) -> None:
 
         app = web.Application()
         app.router.add_post("/webhooks/alertmanager", handler)
-        runner, url = await serve_app(app)
-        conn.send(url)
-        await asyncio.get_running_loop().run_in_executor(None, conn.recv)
-        await runner.cleanup()
+        await _serve_until_stopped(app, conn)
         return
     settings = load_settings(REPO / "config.toml", {})
     intake = settings.intake
@@ -89,10 +94,7 @@ async def _serve(kind: str, redis_url: str, conn: Connection) -> None:
         settings, intake=dataclasses.replace(intake, alertmanager=alertmanager)
     )
     async with build_deps(settings, redis_url) as deps:
-        runner, url = await serve_app(create_app(deps))
-        conn.send(url)
-        await asyncio.get_running_loop().run_in_executor(None, conn.recv)
-        await runner.cleanup()
+        await _serve_until_stopped(create_app(deps), conn)
 
 
 def _server_process(kind: str, redis_url: str, conn: Connection) -> None:
