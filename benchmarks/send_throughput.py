@@ -50,6 +50,7 @@ from broadcaster.demo_data import sample_customers
 from broadcaster.domain.incidents import Actor, Declaration, Severity
 from broadcaster.embedded_redis import embedded_redis, free_port
 from broadcaster.local_stack import wait_until
+from broadcaster.simulator.remote import RemoteSimulator
 from broadcaster.typed_config import Secret
 
 REPO = Path(__file__).resolve().parent.parent
@@ -61,6 +62,7 @@ NUMBER = "1000000000001"
 class Simulator:
     url: str
     pid: int
+    port: int
 
 
 @contextlib.contextmanager
@@ -95,22 +97,10 @@ def simulator(log: Path) -> Iterator[Simulator]:
         url = f"http://127.0.0.1:{port}"
         _wait_http(url + "/healthz")
         try:
-            yield Simulator(url, process.pid)
+            yield Simulator(url, process.pid, port)
         finally:
             process.terminate()
             process.wait()
-
-
-def slow_answers(url: str, seconds: float) -> None:
-    """Every send is answered ``seconds`` late (the simulator's slow-reply fault)."""
-    import json
-    import urllib.request
-
-    body = json.dumps({"slow_ratio": 1.0, "slow_delay_s": seconds}).encode()
-    request = urllib.request.Request(
-        url + "/_sim/faults", body, {"Content-Type": "application/json"}
-    )
-    urllib.request.urlopen(request, timeout=5).close()
 
 
 def _wait_http(url: str) -> None:
@@ -361,7 +351,8 @@ def main() -> None:
     print(f"client loop -> simulator {sim_raw:>7} requests/s")
     with embedded_redis() as redis_url, simulator(logs / "simulator.log") as sim:
         if args.latency:
-            slow_answers(sim.url, args.latency)
+            # every send answered late: the simulator's slow-reply fault for all of them
+            RemoteSimulator(sim.port).set_faults(slow_ratio=1.0, slow_delay_s=args.latency)
             ceiling = args.concurrency / args.latency
             print(f"simulator answers {args.latency:g} s late: at most {ceiling:.0f}/s per client")
         for level in args.pywa_concurrency or [args.concurrency]:

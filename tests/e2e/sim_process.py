@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import subprocess
 import sys
@@ -11,24 +10,13 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from broadcaster.embedded_redis import free_port
+from broadcaster.simulator.remote import RemoteSimulator
 from tests.conftest import REPO
 
 TOKEN = "sim-access-token"
 NUMBER = "1000000000001"
-
-
-class SimProcess:
-    def __init__(self, url: str) -> None:
-        self.url = url
-
-    def report(self, messages: bool = False) -> dict[str, Any]:
-        query = "?messages=1" if messages else ""
-        with urllib.request.urlopen(f"{self.url}/_sim/report{query}", timeout=30) as response:
-            data: dict[str, Any] = json.loads(response.read())
-            return data
 
 
 @contextlib.contextmanager
@@ -38,7 +26,7 @@ def simulator_process(
     webhook_url: str | None = None,
     pair_interval: str = "0s",
     app_secret: str = "sim-app-secret",
-) -> Iterator[SimProcess]:
+) -> Iterator[RemoteSimulator]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("BROADCASTER_")}
     env |= {
@@ -71,27 +59,7 @@ def simulator_process(
                 except OSError:
                     assert process.poll() is None, (logs / "simulator.log").read_text()
                     time.sleep(0.05)
-            yield SimProcess(url)
+            yield RemoteSimulator(port)
         finally:
             process.terminate()
             process.wait(timeout=10)
-
-
-def set_faults(sim: SimProcess, **faults: Any) -> None:
-    request = urllib.request.Request(
-        f"{sim.url}/_sim/faults",
-        data=json.dumps(faults).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    urllib.request.urlopen(request, timeout=10).close()
-
-
-def set_token(sim: SimProcess, token: str) -> None:
-    request = urllib.request.Request(
-        f"{sim.url}/_sim/token",
-        data=json.dumps({"access_token": token}).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    urllib.request.urlopen(request, timeout=10).close()

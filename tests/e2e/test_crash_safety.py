@@ -25,10 +25,11 @@ from broadcaster.domain.customers import Customer
 from broadcaster.domain.incidents import Actor, Declaration, Severity
 from broadcaster.local_stack import wait_until
 from broadcaster.services.sending import CLAIM_BATCH
+from broadcaster.simulator.remote import RemoteSimulator
 from broadcaster.typed_config import Secret
 from tests.conftest import APP_SECRET
 from tests.e2e.server import serving
-from tests.e2e.sim_process import NUMBER, TOKEN, SimProcess, set_faults, simulator_process
+from tests.e2e.sim_process import NUMBER, TOKEN, simulator_process
 from tests.e2e.workers import worker_processes
 
 KILLS = 3
@@ -62,7 +63,7 @@ async def test_sigkilled_worker_loses_nobody_and_duplicates_stay_bounded(
             webhook_url=f"{server_url}/webhooks/whatsapp",
             app_secret=APP_SECRET,
         ) as sim:
-            set_faults(sim, drop_ratio=0.01)
+            sim.set_faults(drop_ratio=0.01)
             config = dataclasses.replace(
                 base, whatsapp=dataclasses.replace(base.whatsapp, api_base_url=sim.url)
             )
@@ -116,7 +117,7 @@ async def first_notice(deps: Deps, incident_id: str) -> Broadcast | None:
     return broadcasts[0] if broadcasts else None
 
 
-def accepted_at_least(sim: SimProcess, count: float) -> bool:
+def accepted_at_least(sim: RemoteSimulator, count: float) -> bool:
     return bool(sim.report()["accepted"] >= count)
 
 
