@@ -324,7 +324,8 @@ class BroadcastWorker(Worker):
                     pipe.exists(in_progress_key_prefix + job_id.decode())
                 elsewhere = await pipe.execute()
             free = [j for j, busy in zip(chunks, elsewhere, strict=True) if not busy][:room]
-        await super().start_jobs([j for j in fresh if j not in chunks or j in free])
+        left = set(chunks).difference(free)
+        await super().start_jobs([j for j in fresh if j not in left])
 
     async def close(self) -> None:
         # arq's close() cancels the running jobs (unless a signal handler did), then gathers

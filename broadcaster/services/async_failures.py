@@ -29,10 +29,9 @@ def verdicts(updates: Iterable[StatusUpdate]) -> tuple[list[Verdict], dict[str, 
             continue
         for code in update.error_codes:
             verdict = classify_async(code)
-            wait = number_wait(verdict)
             if verdict.action is Action.PAUSE_ACCOUNT:
                 account.setdefault(verdict.reason, verdict)
-            elif wait is not None:
+            elif (wait := number_wait(verdict)) is not None:
                 number = update.phone_number_id
                 waits[number] = max(wait.total_seconds(), waits.get(number, 0))
     return list(account.values()), waits
