@@ -26,8 +26,12 @@ def _money(stored: str | None) -> float:
     return round(float(stored or 0), 6)
 
 
-async def broadcast_view(store: BroadcastStore, broadcast: Broadcast, now_s: int) -> dict[str, Any]:
-    tally = await store.tally(broadcast.id)
+async def broadcast_view(
+    store: BroadcastStore, broadcast: Broadcast, now_s: int, tally: Tally | None = None
+) -> dict[str, Any]:
+    """One broadcast's progress, pace and cost; ``tally`` if the caller already read it."""
+    if tally is None:
+        tally = await store.tally(broadcast.id)
     milestones = {m: await store.meta_field(broadcast.id, m) for m in MILESTONES}
     rate = await store.rate(broadcast.id, now_s)
     cost = {
@@ -65,8 +69,11 @@ async def incident_report(
     by_tier: dict[str, int] = {}
     views = []
     for broadcast in await broadcasts.for_incident(incident_id):
-        by_kind[broadcast.kind.value] += await broadcasts.tally(broadcast.id)
-        views.append(await broadcast_view(broadcasts, broadcast, now_s))
+        # read once: two reads a moment apart made "messages" and "progress" disagree while
+        # status webhooks were still landing
+        tally = await broadcasts.tally(broadcast.id)
+        by_kind[broadcast.kind.value] += tally
+        views.append(await broadcast_view(broadcasts, broadcast, now_s, tally))
         if broadcast.kind is Kind.NOTICE:
             summary = broadcast.context.get("audience", {})
             for key in ("affected", "notified", "holdout"):
