@@ -1,8 +1,8 @@
 """Four worker processes share one number's 80 messages per second, exactly.
 
 Measured where it matters: at the simulator, in a process of its own, which plays Meta and
-counts what arrives in every sliding one-second window. Nothing about our machine's speed is
-asserted, only counts.
+counts what arrives in every sliding one-second window. The workers pace at the shipped
+``rate_safety``, whose margin is the jitter a real deployment must absorb (decision 45).
 """
 
 from __future__ import annotations
@@ -42,7 +42,6 @@ async def test_four_workers_never_exceed_the_number_rate_and_use_it_fully(
             access_token=Secret(TOKEN),
             phone_number_ids=[NUMBER],
             messages_per_second=float(RATE),
-            rate_safety=0.97,
         )
         settings = dataclasses.replace(settings, whatsapp=wa)
         async with build_deps(settings, redis_url) as deps:
@@ -66,9 +65,9 @@ async def test_four_workers_never_exceed_the_number_rate_and_use_it_fully(
     throttled = report["errors"].get("130429", 0)
     print(
         f"pacing: {len(stamps)} messages, max {max_in_window(stamps)} in any 1 s, "
-        f"average {average:.1f}/s, 130429 answers {throttled}"
+        f"average {average:.1f}/s (paced at {RATE * wa.rate_safety:g}), 130429 answers {throttled}"
     )
     assert len(stamps) == notice.total == len(recipients), "everyone once"
     assert max_in_window(stamps) <= RATE
     assert throttled == 0, "the simulator never had to refuse a message for throughput"
-    assert average >= 0.95 * RATE
+    assert average >= 0.95 * RATE * wa.rate_safety, "the pacer keeps the rate it paces at"
