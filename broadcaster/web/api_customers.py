@@ -49,6 +49,13 @@ async def erase_customers(request: web.Request) -> web.Response:
     body = await read_json(request, deps.settings.http.max_body_bytes)
     if not isinstance(body, dict) or not isinstance(body.get("customer_ids"), list):
         raise InputError('expected {"customer_ids": [...]}')
+    if unknown := sorted(set(body) - {"customer_ids"}):
+        # an erasure cannot be undone: a field we do not know (another tool's "dry_run")
+        # must stop it, not be ignored
+        raise InputError(
+            'expected {"customer_ids": [...]} and nothing else',
+            [f"unknown field {name!r}" for name in unknown],
+        )
     return web.json_response(await erase_batch(deps.directory, body["customer_ids"]))
 
 

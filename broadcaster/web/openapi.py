@@ -245,6 +245,7 @@ def _paths() -> dict[str, Any]:
                     "type": "object",
                     "required": ["customer_ids"],
                     "properties": {"customer_ids": _STRINGS},
+                    "additionalProperties": False,
                 },
                 errors=(400, 401, 403, 413, 415),
             )

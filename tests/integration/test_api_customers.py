@@ -81,14 +81,17 @@ async def test_erasure_by_id_and_in_batches(api, deps):
 
     batch = await api.post("/api/v1/customers/delete", json={"customer_ids": ["A002", "A009"]})
     assert await batch.json() == {"erased": ["A002"], "not_found": ["A009"]}
-    bad: list[dict[str, Any]] = [
+    bad: list[Any] = [
         {},
         {"customer_ids": []},
         {"customer_ids": [""]},
         {"customer_ids": "A003"},
+        {"customer_ids": ["A003"], "dry_run": True},
+        ["A003"],
     ]
     for body in bad:
         assert (await api.post("/api/v1/customers/delete", json=body)).status == 400
+    assert await deps.directory.get("A003") is not None, "a refused erasure erased nobody"
 
 
 async def test_customer_writes_need_the_admin_role(api, deps):
