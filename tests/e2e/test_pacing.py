@@ -15,20 +15,12 @@ from broadcaster.bootstrap import build_deps
 from broadcaster.demo_data import sample_customers
 from broadcaster.domain.incidents import Actor, Declaration, Severity
 from broadcaster.local_stack import wait_until
+from broadcaster.simulator.limits import max_in_window
 from broadcaster.typed_config import Secret
 from tests.e2e.sim_process import NUMBER, TOKEN, simulator_process
 from tests.e2e.workers import worker_processes
 
 RATE = 80
-
-
-def max_in_window(stamps: list[float], window: float = 1.0) -> int:
-    best, start = 0, 0
-    for end, stamp in enumerate(stamps):
-        while stamp - stamps[start] >= window:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
 
 
 @pytest.mark.slow
@@ -64,10 +56,10 @@ async def test_four_workers_never_exceed_the_number_rate_and_use_it_fully(
     average = (len(stamps) - 1) / (stamps[-1] - stamps[0])
     throttled = report["errors"].get("130429", 0)
     print(
-        f"pacing: {len(stamps)} messages, max {max_in_window(stamps)} in any 1 s, "
+        f"pacing: {len(stamps)} messages, max {max_in_window(stamps, 1.0)} in any 1 s, "
         f"average {average:.1f}/s (paced at {RATE * wa.rate_safety:g}), 130429 answers {throttled}"
     )
     assert len(stamps) == notice.total == len(recipients), "everyone once"
-    assert max_in_window(stamps) <= RATE
+    assert max_in_window(stamps, 1.0) <= RATE
     assert throttled == 0, "the simulator never had to refuse a message for throughput"
     assert average >= 0.95 * RATE * wa.rate_safety, "the pacer keeps the rate it paces at"
