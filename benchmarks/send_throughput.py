@@ -151,6 +151,7 @@ def worker_env(settings: Settings) -> dict[str, str]:
         "BROADCASTER_BROADCAST__CHUNK_SIZE": str(settings.broadcast.chunk_size),
         "BROADCASTER_BROADCAST__PARALLEL_CHUNKS": str(settings.broadcast.parallel_chunks),
         "BROADCASTER_WORKER__POLL_DELAY": "0.05s",
+        "BROADCASTER_WORKER__METRICS_PORT": "0",  # any free one: nobody scrapes these
         "BROADCASTER_LOG__LEVEL": "WARNING",
     }
     return env
@@ -172,7 +173,7 @@ def rss_mib(pid: int) -> float:
 def spawn_workers(settings: Settings, count: int, logs: Path) -> list[subprocess.Popen[bytes]]:
     processes = []
     for n in range(count):
-        env = worker_env(settings) | {"BROADCASTER_WORKER__METRICS_PORT": str(free_port())}
+        env = worker_env(settings)
         with (logs / f"worker-{n}.log").open("wb") as sink:
             processes.append(
                 subprocess.Popen(

@@ -74,6 +74,10 @@ class RedisSettings:
         return []
 
 
+def _port_problems(name: str, port: int) -> list[tuple[str, str]]:
+    return [] if 0 <= port <= 65535 else [(name, f"expected a TCP port 0-65535, got {port}")]
+
+
 @dataclass(frozen=True)
 class HttpSettings:
     host: str = "127.0.0.1"
@@ -83,9 +87,7 @@ class HttpSettings:
     shutdown_timeout: timedelta = timedelta(seconds=10)
 
     def problems(self) -> list[tuple[str, str]]:
-        out = []
-        if not 0 <= self.port <= 65535:
-            out.append(("port", f"expected a TCP port 0-65535, got {self.port}"))
+        out = _port_problems("port", self.port)
         if self.whatsapp_max_body_bytes < 4 * 1024 * 1024:
             out.append(("whatsapp_max_body_bytes", "Meta batches can reach ~3 MB: use >= 4194304"))
         return out
@@ -112,6 +114,7 @@ class WorkerSettings:
             out.append(("soft_deadline", "must be shorter than job_timeout"))
         if not 1 <= self.max_chunks <= self.max_jobs:
             out.append(("max_chunks", "expected between 1 and max_jobs"))
+        out += _port_problems("metrics_port", self.metrics_port)
         return out
 
 

@@ -47,6 +47,26 @@ def answers(url: str, timeout: float = 0.5) -> bool:
         return False
 
 
+def server_pid(url: str, timeout: float = 0.5) -> int | None:
+    """The process id of the Redis answering at ``url`` (``INFO server``), or None."""
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection(
+            (parsed.hostname or "127.0.0.1", parsed.port or 6379), timeout
+        ) as s:
+            s.sendall(b"INFO server\r\n")
+            reply = b""
+            while b"process_id:" not in reply or not reply.endswith(b"\r\n"):
+                chunk = s.recv(4096)
+                reply += chunk
+                if not chunk or reply.startswith(b"-") or len(reply) > 65536:
+                    return None  # closed, an error (NOAUTH) or not Redis
+    except OSError:
+        return None
+    line = reply.split(b"process_id:", 1)[1].split(b"\r\n", 1)[0]
+    return int(line) if line.isdigit() else None
+
+
 def redis_server_binary() -> str:
     """Path of redis-server, installing Debian's package when root and missing."""
     found = shutil.which("redis-server")
@@ -75,38 +95,54 @@ def redis_server_binary() -> str:
 def embedded_redis(port: int | None = None, startup_timeout: float = 10.0) -> Iterator[str]:
     """Run a throw-away redis-server; yield its URL; stop it and delete its files on exit."""
     binary = redis_server_binary()
-    port = port or free_port()
     with tempfile.TemporaryDirectory(prefix="broadcaster-redis-") as workdir:
-        args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
-        args += [
-            "--appendonly",
-            "no",
-            "--dir",
-            workdir,
-            "--daemonize",
-            "no",
-            "--loglevel",
-            "warning",
-        ]
-        args += ["--logfile", str(Path(workdir) / "redis.log"), "--maxmemory-policy", "noeviction"]
-        # the binary comes from PATH lookup above; every argument is ours
-        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
-        url = f"redis://127.0.0.1:{port}/0"
+        proc, url = _start(binary, port, Path(workdir), startup_timeout)
         try:
-            deadline = time.monotonic() + startup_timeout
-            while not answers(url):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log = (Path(workdir) / "redis.log").read_text(errors="replace")[-300:]
-                    raise RedisUnavailable(f"redis-server did not start on port {port}: {log}")
-                time.sleep(0.02)
             yield url
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process(proc)
+
+
+def _start(
+    binary: str, port: int | None, workdir: Path, startup_timeout: float
+) -> tuple[subprocess.Popen[bytes], str]:
+    """A running redis-server of ours and its URL.
+
+    A port we picked may be taken by someone else before redis-server binds it: then we pick
+    another. We only hand out a server whose process id is the one we started, so that a
+    caller who flushes "its" Redis never flushes another's that answered on the same port.
+    """
+    for _ in range(1 if port else 5):
+        chosen = port or free_port()
+        log = workdir / f"redis-{chosen}.log"
+        args = [binary, "--port", str(chosen), "--bind", "127.0.0.1", "--save", ""]
+        args += ["--appendonly", "no", "--dir", str(workdir), "--daemonize", "no"]
+        args += ["--loglevel", "warning", "--logfile", str(log), "--maxmemory-policy", "noeviction"]
+        # the binary comes from PATH lookup above; every argument is ours
+        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+        url = f"redis://127.0.0.1:{chosen}/0"
+        deadline = time.monotonic() + startup_timeout
+        while server_pid(url) != proc.pid:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+        else:
+            return proc, url
+        stop_process(proc)
+        tail = log.read_text(errors="replace")[-300:] if log.exists() else ""
+        if port or "Address already in use" not in tail:
+            raise RedisUnavailable(f"redis-server did not start on port {chosen}: {tail}")
+    raise RedisUnavailable(f"redis-server found no free port: {tail}")
+
+
+def stop_process(proc: subprocess.Popen[bytes], grace: float = 5.0) -> None:
+    """SIGTERM, then SIGKILL if it has not exited after ``grace`` seconds; reaped either way."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 @contextlib.contextmanager

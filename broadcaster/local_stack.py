@@ -23,8 +23,8 @@ from broadcaster.adapters.template_files import load_catalog
 from broadcaster.bootstrap import Deps, build_deps
 from broadcaster.clock import Clock, utc_now
 from broadcaster.config import Settings
-from broadcaster.embedded_redis import free_port
 from broadcaster.errors import ConfigError
+from broadcaster.listening import bound_socket, port_of
 from broadcaster.logs import register_secrets
 from broadcaster.simulator import RunningSimulator, SimulatorConfig, run_simulator
 from broadcaster.simulator.from_catalog import approved_templates
@@ -80,6 +80,13 @@ class LocalStack:
     async def wait_for(self, predicate: Callable[[], Any], limit: float = 60) -> Any:
         return await wait_until(predicate, limit)
 
+    @property
+    def worker_metrics_port(self) -> int:
+        """Where the started worker serves /metrics (a free port it bound at start-up)."""
+        if self.worker is None or "metrics_port" not in self.worker.ctx:
+            raise RuntimeError("the worker has not started")
+        return int(self.worker.ctx["metrics_port"])
+
     def start_worker(self, **overrides: Any) -> None:
         options: dict[str, Any] = {"handle_signals": False, "poll_delay": 0.05}
         options.update(overrides)
@@ -101,7 +108,8 @@ class LocalStack:
 def local_settings(
     base: Settings, redis_url: str, sim: RunningSimulator, http_port: int, **whatsapp: Any
 ) -> Settings:
-    """``base`` pointed at the simulator, the given Redis and free local ports."""
+    """``base`` pointed at the simulator, the given Redis and local ports (the worker's
+    /metrics on any free one: ``LocalStack.worker_metrics_port``)."""
     config = sim.simulator.config
     wa = dataclasses.replace(
         base.whatsapp,
@@ -117,7 +125,7 @@ def local_settings(
         base,
         redis=dataclasses.replace(base.redis, url=redis_url, url_was_set=True),
         http=dataclasses.replace(base.http, host="127.0.0.1", port=http_port),
-        worker=dataclasses.replace(base.worker, metrics_port=free_port()),
+        worker=dataclasses.replace(base.worker, metrics_port=0),
         api=dataclasses.replace(base.api, bootstrap_token=Secret(LOCAL_TOKEN)),
         whatsapp=wa,
     )
@@ -136,22 +144,27 @@ async def local_stack(
     catalog, problems = load_catalog(root / base.paths.templates)
     if problems:
         raise ConfigError(problems)
-    http_port = free_port()
+    # bound now, served once the app exists: the simulator needs the webhook URL first
+    server_socket = bound_socket("127.0.0.1", 0)
+    http_port = port_of(server_socket)
     config = sim_config or SimulatorConfig()
     config.templates = approved_templates(catalog)
     config.webhook_url = f"http://127.0.0.1:{http_port}/webhooks/whatsapp"
-    async with run_simulator(config) as sim:
-        settings = local_settings(base, redis_url, sim, http_port, **whatsapp)
-        register_secrets(settings.secrets())
-        async with build_deps(settings, redis_url, clock) as deps:
-            runner = web.AppRunner(create_app(deps), access_log=None, handle_signals=False)
-            await runner.setup()
-            await web.TCPSite(runner, "127.0.0.1", http_port).start()
-            headers = {"Authorization": f"Bearer {LOCAL_TOKEN}"}
-            async with aiohttp.ClientSession(headers=headers) as session:
-                stack = LocalStack(settings, deps, sim, f"http://127.0.0.1:{http_port}", session)
-                try:
-                    yield stack
-                finally:
-                    await stack.stop_worker()
-                    await runner.cleanup()
+    # the server closes the socket when it stops; this closes it if we fail before
+    with contextlib.closing(server_socket):
+        async with run_simulator(config) as sim:
+            settings = local_settings(base, redis_url, sim, http_port, **whatsapp)
+            register_secrets(settings.secrets())
+            async with build_deps(settings, redis_url, clock) as deps:
+                runner = web.AppRunner(create_app(deps), access_log=None, handle_signals=False)
+                await runner.setup()
+                await web.SockSite(runner, server_socket).start()
+                headers = {"Authorization": f"Bearer {LOCAL_TOKEN}"}
+                async with aiohttp.ClientSession(headers=headers) as session:
+                    api_url = f"http://127.0.0.1:{http_port}"
+                    stack = LocalStack(settings, deps, sim, api_url, session)
+                    try:
+                        yield stack
+                    finally:
+                        await stack.stop_worker()
+                        await runner.cleanup()

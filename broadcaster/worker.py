@@ -252,10 +252,12 @@ async def _startup(ctx: dict[str, Any]) -> None:
     site = web.TCPSite(runner, settings.worker.metrics_host, settings.worker.metrics_port)
     await site.start()
     stack.push_async_callback(runner.cleanup)
+    # the port bound (metrics_port 0 takes any free one: local stacks, tests)
+    ctx["metrics_port"] = runner.addresses[0][1]
     WORKER_UP.set(1)
     if ctx.get("own_process"):
         settle_heap()
-    logger.info("worker started", extra={"metrics_port": settings.worker.metrics_port})
+    logger.info("worker started", extra={"metrics_port": ctx["metrics_port"]})
 
 
 def settle_heap() -> None:

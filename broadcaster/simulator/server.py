@@ -10,12 +10,12 @@ import asyncio
 import contextlib
 import logging
 import signal
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from aiohttp import web
 
+from broadcaster.listening import bound_socket
 from broadcaster.simulator.config import SimulatorConfig
 from broadcaster.simulator.simulator import Simulator
 
@@ -43,7 +43,7 @@ async def run_simulator(
     )
     await runner.setup()
     try:
-        sock = _bind(host, port)
+        sock = bound_socket(host, port)
         site = web.SockSite(runner, sock)
         try:
             await site.start()
@@ -55,19 +55,6 @@ async def run_simulator(
         yield RunningSimulator(simulator, f"http://{url_host}:{bound_port}", bound_host, bound_port)
     finally:
         await runner.cleanup()
-
-
-def _bind(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
-    sock.setblocking(False)
-    return sock
 
 
 async def serve_forever(config: SimulatorConfig, host: str, port: int) -> None:

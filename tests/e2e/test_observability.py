@@ -77,7 +77,7 @@ def promtool_check_metrics(exposition: str) -> subprocess.CompletedProcess[str]:
 async def test_both_processes_serve_metrics_that_pass_promtool_and_name_nobody(settings, redis_url):
     async with broadcast_sent(settings, redis_url) as stack, aiohttp.ClientSession() as session:
         server = await scrape(session, f"{stack.api_url}/metrics")
-        worker_port = stack.settings.worker.metrics_port
+        worker_port = stack.worker_metrics_port
         worker = await scrape(session, f"http://127.0.0.1:{worker_port}/metrics")
 
     for exposition in (server, worker):
@@ -176,7 +176,7 @@ async def test_a_real_prometheus_scrapes_server_and_worker_and_evaluates_our_rul
         aiohttp.ClientSession() as session,
     ):
         server_port = int(stack.api_url.rsplit(":", 1)[1])
-        with prometheus(tmp_path, server_port, stack.settings.worker.metrics_port) as base:
+        with prometheus(tmp_path, server_port, stack.worker_metrics_port) as base:
             query = f"{base}/api/v1/query"
 
             async def series(expr: str) -> list[dict[str, Any]]:

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from broadcaster.config import Settings
-from broadcaster.embedded_redis import free_port
 from tests.conftest import REPO
 
 
@@ -38,6 +37,7 @@ def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
             "BROADCASTER_BROADCAST__PARALLEL_CHUNKS": str(settings.broadcast.parallel_chunks),
             "BROADCASTER_BROADCAST__CHUNK_SIZE": str(settings.broadcast.chunk_size),
             "BROADCASTER_LOG__LEVEL": "WARNING",
+            "BROADCASTER_WORKER__METRICS_PORT": "0",  # any free one: nobody scrapes these
         }
     )
     env.update(extra)
@@ -61,7 +61,7 @@ class Workers:
 
     def start(self, count: int = 1) -> None:
         for _ in range(count):
-            env = worker_env(self._settings, BROADCASTER_WORKER__METRICS_PORT=str(free_port()))
+            env = worker_env(self._settings)
             sink = (self._logs / f"worker-{len(self.processes)}.log").open("wb")
             self._sinks.append(sink)
             self.processes.append(
@@ -81,7 +81,7 @@ class Workers:
         process.wait()
 
     def restart(self, index: int) -> None:
-        env = worker_env(self._settings, BROADCASTER_WORKER__METRICS_PORT=str(free_port()))
+        env = worker_env(self._settings)
         sink = (self._logs / f"worker-{index}-restart-{len(self._sinks)}.log").open("wb")
         self._sinks.append(sink)
         self.processes[index] = subprocess.Popen(

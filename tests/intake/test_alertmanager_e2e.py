@@ -25,7 +25,7 @@ from broadcaster.bootstrap import build_deps
 from broadcaster.config import Settings
 from broadcaster.domain.incidents import Incident, Status
 from broadcaster.domain.timefmt import format_rfc3339
-from broadcaster.embedded_redis import free_port
+from broadcaster.embedded_redis import free_port, stop_process
 from broadcaster.web.app import create_app
 from broadcaster.worker import create_worker
 from tests.intake.conftest import AM_TOKEN, intake_overrides
@@ -81,12 +81,7 @@ def alertmanager(tmp_path: Path, receiver_port: int) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, grace=10)
         if process.stderr is not None:
             process.stderr.close()
 
