@@ -26,13 +26,13 @@ from broadcaster.domain.cadence import honest_eta
 from broadcaster.domain.incidents import Actor
 from broadcaster.domain.templates import Kind
 from broadcaster.domain.timefmt import format_rfc3339
-from broadcaster.embedded_redis import free_port
 from broadcaster.errors import InputError
 from broadcaster.localization import format_local
 from broadcaster.policies import cadence_policy
 from broadcaster.simulator import SimulatorConfig
 from tests.e2e import inbound_support
 from tests.e2e.harness import LocalStack, running_stack, sample_customers
+from tests.e2e.server import serving_app
 
 QUIET_OFF = {"quiet_start": "00:00", "quiet_end": "00:00"}
 
@@ -253,21 +253,17 @@ async def test_a_voucher_provider_outage_delays_vouchers_not_the_resolution(sett
 
     app = web.Application()
     app.router.add_post("/vouchers", provider)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    clock = ShiftedClock()
-    base = tuned(
-        fast(settings),
-        vouchers={
-            "issuer": "http",
-            "provider_url": f"http://127.0.0.1:{port}/vouchers",
-            "retry_every": timedelta(seconds=1),
-        },
-    )
-    config = SimulatorConfig(pair_interval_s=0, seed=7)
-    try:
+    async with serving_app(app) as provider_url:
+        clock = ShiftedClock()
+        base = tuned(
+            fast(settings),
+            vouchers={
+                "issuer": "http",
+                "provider_url": provider_url + "/vouchers",
+                "retry_every": timedelta(seconds=1),
+            },
+        )
+        config = SimulatorConfig(pair_interval_s=0, seed=7)
         async with running_stack(
             base, redis_url, config, sample_customers(300), clock=clock
         ) as stack:
@@ -298,8 +294,6 @@ async def test_a_voucher_provider_outage_delays_vouchers_not_the_resolution(sett
                 )
 
             report = await stack.wait_for(recovered, limit=90)
-    finally:
-        await runner.cleanup()
     assert report["vouchers"]["issued"] == len(sent(stack, "outage_resolved"))
     assert len(sent(stack, "outage_voucher")) == report["vouchers"]["issued"]
     keys = Counter(r["key"] for r in requests)
@@ -316,16 +310,12 @@ async def test_follow_up_is_sent_and_its_answers_recorded(settings, redis_url):
 
     app = web.Application()
     app.router.add_post("/cases", helpdesk)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    base = tuned(
-        fast(settings),
-        followup={"after": timedelta(seconds=2), "helpdesk_url": f"http://127.0.0.1:{port}/cases"},
-    )
-    config = SimulatorConfig(pair_interval_s=0, seed=8)
-    try:
+    async with serving_app(app) as helpdesk_url:
+        base = tuned(
+            fast(settings),
+            followup={"after": timedelta(seconds=2), "helpdesk_url": helpdesk_url + "/cases"},
+        )
+        config = SimulatorConfig(pair_interval_s=0, seed=8)
         async with running_stack(base, redis_url, config, sample_customers(300)) as stack:
             stack.start_worker()
             incident = await declare(stack)
@@ -353,8 +343,6 @@ async def test_follow_up_is_sent_and_its_answers_recorded(settings, redis_url):
                 return report if done else None
 
             report = await stack.wait_for(answered, limit=30)
-    finally:
-        await runner.cleanup()
     assert all(b["kind"] for b in report["broadcasts"])
     payloads = {p for m in follow_ups for p in m.params[-2:]}
     assert payloads == {f"FU:{incident['id']}:ok", f"FU:{incident['id']}:down"}

@@ -14,12 +14,10 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from aiohttp import web
 
 from broadcaster.__main__ import main
-from broadcaster.embedded_redis import free_port
-from broadcaster.web.app import create_app
 from tests.conftest import REPO
+from tests.e2e.server import serving
 from tests.intake.conftest import AM_TOKEN, COMMANDER_TOKEN, post
 from tests.intake.test_flow import alert_body
 
@@ -36,15 +34,10 @@ def quiet_logging() -> Iterator[None]:
 
 @pytest.fixture
 async def server(deps: Any, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[str]:
-    port = free_port()
-    runner = web.AppRunner(create_app(deps), access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    url = f"http://127.0.0.1:{port}"
-    monkeypatch.setenv("BROADCASTER_API__URL", url)
-    monkeypatch.setenv("BROADCASTER_API__TOKEN", COMMANDER_TOKEN)
-    yield url
-    await runner.cleanup()
+    async with serving(deps) as url:
+        monkeypatch.setenv("BROADCASTER_API__URL", url)
+        monkeypatch.setenv("BROADCASTER_API__TOKEN", COMMANDER_TOKEN)
+        yield url
 
 
 class Cli:
