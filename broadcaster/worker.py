@@ -334,9 +334,13 @@ class BroadcastWorker(Worker):
         # them without return_exceptions: a job that ends cancelled raises out of close()
         # before on_shutdown runs and the Redis pool is closed (leaked connections, a stale
         # worker_up). The jobs are settled here first; arq retries the cancelled ones.
+        # A job already being cancelled (the caller sent handle_sig first, as the local stack
+        # does) is not cancelled again: that would cut its cleanup short, and arq's wait_for
+        # would leave the rest of it running unobserved after the pool closed.
         if not self._handle_signals:
             for task in self.tasks.values():
-                task.cancel()
+                if not task.cancelling():
+                    task.cancel()
         await asyncio.gather(*self.tasks.values(), return_exceptions=True)
         self.tasks.clear()
         await super().close()
