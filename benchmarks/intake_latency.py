@@ -29,10 +29,10 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from benchmarks.simulator_rate import serve_app
 from broadcaster.bootstrap import build_deps
 from broadcaster.config import load_settings
 from broadcaster.embedded_redis import embedded_redis
+from broadcaster.listening import serving_app
 from broadcaster.typed_config import Secret
 from broadcaster.web.app import create_app
 
@@ -70,10 +70,9 @@ def alert_group(n: int) -> dict[str, Any]:
 
 async def _serve_until_stopped(app: web.Application, conn: Connection) -> None:
     """Serve ``app``, tell the parent its URL, stop when the parent says so."""
-    runner, url = await serve_app(app)
-    conn.send(url)
-    await asyncio.get_running_loop().run_in_executor(None, conn.recv)
-    await runner.cleanup()
+    async with serving_app(app) as url:
+        conn.send(url)
+        await asyncio.get_running_loop().run_in_executor(None, conn.recv)
 
 
 async def _serve(kind: str, redis_url: str, conn: Connection) -> None:

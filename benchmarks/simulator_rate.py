@@ -28,6 +28,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from broadcaster.listening import serving_app
 from broadcaster.simulator import ApprovedTemplate, SimulatorConfig, run_simulator
 
 PHONE_NUMBER_ID = "1000000000001"
@@ -72,14 +73,6 @@ class ServerResult:
     statuses_posted: int
 
 
-async def serve_app(app: web.Application) -> tuple[web.AppRunner, str]:
-    """``app`` on a free loopback port: its runner (to clean up) and its URL."""
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
-
-
 async def _serve_bare(conn: Connection) -> None:
     served = 0
 
@@ -91,12 +84,11 @@ async def _serve_bare(conn: Connection) -> None:
 
     app = web.Application()
     app.router.add_post("/{version}/{node}/messages", handler)
-    runner, url = await serve_app(app)
-    cpu = time.process_time()
-    conn.send(url)
-    await asyncio.get_running_loop().run_in_executor(None, conn.recv)
-    conn.send(ServerResult(served, time.process_time() - cpu, 0))
-    await runner.cleanup()
+    async with serving_app(app) as url:
+        cpu = time.process_time()
+        conn.send(url)
+        await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+        conn.send(ServerResult(served, time.process_time() - cpu, 0))
 
 
 async def _serve_simulator(conn: Connection, webhooks: bool) -> None:
@@ -106,27 +98,26 @@ async def _serve_simulator(conn: Connection, webhooks: bool) -> None:
 
     sink_app = web.Application()
     sink_app.router.add_post("/hook", sink)
-    sink_runner, sink_url = await serve_app(sink_app)
-    config = SimulatorConfig(
-        access_token=TOKEN,
-        phone_number_ids=(PHONE_NUMBER_ID,),
-        templates=(TEMPLATE,),
-        messages_per_second=0,
-        webhook_url=f"{sink_url}/hook" if webhooks else None,
-    )
-    async with run_simulator(config) as running:
-        cpu = time.process_time()
-        conn.send(running.url)
-        await asyncio.get_running_loop().run_in_executor(None, conn.recv)
-        await running.simulator.wait_webhooks_idle(timeout=60)
-        report = running.simulator.report()
-        used = time.process_time() - cpu
-        conn.send(
-            ServerResult(
-                report["requests"]["messages"], used, report["webhooks"]["statuses_posted"]
-            )
+    async with serving_app(sink_app) as sink_url:
+        config = SimulatorConfig(
+            access_token=TOKEN,
+            phone_number_ids=(PHONE_NUMBER_ID,),
+            templates=(TEMPLATE,),
+            messages_per_second=0,
+            webhook_url=f"{sink_url}/hook" if webhooks else None,
         )
-    await sink_runner.cleanup()
+        async with run_simulator(config) as running:
+            cpu = time.process_time()
+            conn.send(running.url)
+            await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+            await running.simulator.wait_webhooks_idle(timeout=60)
+            report = running.simulator.report()
+            used = time.process_time() - cpu
+            conn.send(
+                ServerResult(
+                    report["requests"]["messages"], used, report["webhooks"]["statuses_posted"]
+                )
+            )
 
 
 def _server_process(kind: str, conn: Connection) -> None:

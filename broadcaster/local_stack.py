@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 from arq.worker import Worker
 
 from broadcaster.adapters.template_files import load_catalog
@@ -24,7 +23,7 @@ from broadcaster.bootstrap import Deps, build_deps
 from broadcaster.clock import Clock, utc_now
 from broadcaster.config import Settings
 from broadcaster.errors import ConfigError
-from broadcaster.listening import bound_socket, port_of
+from broadcaster.listening import bound_socket, serving_app, url_of
 from broadcaster.logs import register_secrets
 from broadcaster.simulator import RunningSimulator, SimulatorConfig, run_simulator
 from broadcaster.simulator.from_catalog import approved_templates
@@ -146,25 +145,24 @@ async def local_stack(
         raise ConfigError(problems)
     # bound now, served once the app exists: the simulator needs the webhook URL first
     server_socket = bound_socket("127.0.0.1", 0)
-    http_port = port_of(server_socket)
+    api_url = url_of(server_socket)
     config = sim_config or SimulatorConfig()
     config.templates = approved_templates(catalog)
-    config.webhook_url = f"http://127.0.0.1:{http_port}/webhooks/whatsapp"
-    # the server closes the socket when it stops; this closes it if we fail before
+    config.webhook_url = f"{api_url}/webhooks/whatsapp"
+    # closed here if we fail before serving it (serving_app closes it afterwards)
     with contextlib.closing(server_socket):
         async with run_simulator(config) as sim:
+            http_port = server_socket.getsockname()[1]
             settings = local_settings(base, redis_url, sim, http_port, **whatsapp)
             register_secrets(settings.secrets())
-            async with build_deps(settings, redis_url, clock) as deps:
-                runner = web.AppRunner(create_app(deps), access_log=None, handle_signals=False)
-                await runner.setup()
-                await web.SockSite(runner, server_socket).start()
-                headers = {"Authorization": f"Bearer {LOCAL_TOKEN}"}
-                async with aiohttp.ClientSession(headers=headers) as session:
-                    api_url = f"http://127.0.0.1:{http_port}"
-                    stack = LocalStack(settings, deps, sim, api_url, session)
-                    try:
-                        yield stack
-                    finally:
-                        await stack.stop_worker()
-                        await runner.cleanup()
+            headers = {"Authorization": f"Bearer {LOCAL_TOKEN}"}
+            async with (
+                build_deps(settings, redis_url, clock) as deps,
+                serving_app(create_app(deps), server_socket),
+                aiohttp.ClientSession(headers=headers) as session,
+            ):
+                stack = LocalStack(settings, deps, sim, api_url, session)
+                try:
+                    yield stack
+                finally:
+                    await stack.stop_worker()

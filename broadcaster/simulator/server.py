@@ -13,9 +13,7 @@ import signal
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from aiohttp import web
-
-from broadcaster.listening import bound_socket
+from broadcaster.listening import bound_socket, serving_app
 from broadcaster.simulator.config import SimulatorConfig
 from broadcaster.simulator.simulator import Simulator
 
@@ -38,23 +36,10 @@ async def run_simulator(
 ) -> AsyncIterator[RunningSimulator]:
     """Serve a new ``Simulator(config)`` until the block exits."""
     simulator = Simulator(config)
-    runner = web.AppRunner(
-        simulator.make_app(), access_log=None, handle_signals=False, shutdown_timeout=1.0
-    )
-    await runner.setup()
-    try:
-        sock = bound_socket(host, port)
-        site = web.SockSite(runner, sock)
-        try:
-            await site.start()
-        except BaseException:
-            sock.close()
-            raise
-        bound_host, bound_port = sock.getsockname()[:2]
-        url_host = f"[{bound_host}]" if ":" in bound_host else bound_host
-        yield RunningSimulator(simulator, f"http://{url_host}:{bound_port}", bound_host, bound_port)
-    finally:
-        await runner.cleanup()
+    sock = bound_socket(host, port)
+    bound_host, bound_port = sock.getsockname()[:2]
+    async with serving_app(simulator.make_app(), sock, shutdown_timeout=1.0) as url:
+        yield RunningSimulator(simulator, url, bound_host, bound_port)
 
 
 async def serve_forever(config: SimulatorConfig, host: str, port: int) -> None:

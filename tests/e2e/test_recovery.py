@@ -27,12 +27,12 @@ from broadcaster.domain.incidents import Actor
 from broadcaster.domain.templates import Kind
 from broadcaster.domain.timefmt import format_rfc3339
 from broadcaster.errors import InputError
+from broadcaster.listening import serving_app
 from broadcaster.localization import format_local
 from broadcaster.policies import cadence_policy
 from broadcaster.simulator import SimulatorConfig
 from tests.e2e import inbound_support
 from tests.e2e.harness import LocalStack, running_stack, sample_customers
-from tests.e2e.server import serving_app
 
 QUIET_OFF = {"quiet_start": "00:00", "quiet_end": "00:00"}
 
