@@ -10,7 +10,7 @@ from broadcaster.errors import InputError, NotFound
 from broadcaster.services.audience_preview import AudienceView
 from broadcaster.services.customer_batches import erase_batch, upsert_batch
 from broadcaster.services.customer_rules import row_rules
-from broadcaster.web.bodies import read_json
+from broadcaster.web.bodies import object_of, read_json
 from broadcaster.web.keys import DEPS
 from broadcaster.web.roles import requires
 
@@ -46,16 +46,11 @@ async def upsert_customers(request: web.Request) -> web.Response:
 @requires(Role.ADMIN)
 async def erase_customers(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
-    body = await read_json(request, deps.settings.http.max_body_bytes)
-    if not isinstance(body, dict) or not isinstance(body.get("customer_ids"), list):
-        raise InputError('expected {"customer_ids": [...]}')
-    if unknown := sorted(set(body) - {"customer_ids"}):
-        # an erasure cannot be undone: a field we do not know (another tool's "dry_run")
-        # must stop it, not be ignored
-        raise InputError(
-            'expected {"customer_ids": [...]} and nothing else',
-            [f"unknown field {name!r}" for name in unknown],
-        )
+    raw = await read_json(request, deps.settings.http.max_body_bytes)
+    usage = '{"customer_ids": [...]}'
+    body = object_of(raw, usage, ["customer_ids"])  # an erasure cannot be undone: no guessing
+    if not isinstance(body.get("customer_ids"), list):
+        raise InputError(f"expected {usage}")
     return web.json_response(await erase_batch(deps.directory, body["customer_ids"]))
 
 

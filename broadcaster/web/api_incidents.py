@@ -15,7 +15,7 @@ from broadcaster.domain.timefmt import parse_rfc3339
 from broadcaster.errors import InputError
 from broadcaster.services.reports import broadcast_view, full_report
 from broadcaster.web.auth import PRINCIPAL
-from broadcaster.web.bodies import read_json
+from broadcaster.web.bodies import object_of, read_json
 from broadcaster.web.keys import DEPS
 from broadcaster.web.roles import requires
 from broadcaster.web.webhooks_intake import INTAKE
@@ -38,9 +38,8 @@ async def _body(request: web.Request) -> object:
 def _closing(body: object, **fields: str) -> dict[str, Any]:
     """A resolve or cancel body: an object of the optional ``fields`` (name: what it holds)
     and nothing else, since a typo would lose the note silently while the incident closes."""
-    if not isinstance(body, dict) or set(body) - set(fields):
-        usage = ", ".join(f'"{name}"?: {kind}' for name, kind in fields.items())
-        raise InputError(f"expected {{{usage}}}")
+    usage = ", ".join(f'"{name}"?: {kind}' for name, kind in fields.items())
+    body = object_of(body, f"{{{usage}}}", fields)
     note = body.get("note")
     if note is not None and not isinstance(note, str):
         raise InputError("note: expected a string")

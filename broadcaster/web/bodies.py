@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import Any
 
 from aiohttp import web
@@ -38,3 +39,13 @@ async def read_json(request: web.Request, limit: int) -> Any:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError("request body is not valid JSON", [str(exc)]) from exc
+
+
+def object_of(body: object, usage: str, fields: Collection[str]) -> dict[str, Any]:
+    """``body`` as a JSON object of ``fields`` only: an unknown field (a typo, another tool's
+    option such as ``dry_run``) is refused, not silently dropped, as incident requests are."""
+    if not isinstance(body, dict):
+        raise InputError(f"expected {usage}")
+    if unknown := sorted(set(body) - set(fields)):
+        raise InputError(f"expected {usage}", [f"{key}: unknown field" for key in unknown])
+    return body

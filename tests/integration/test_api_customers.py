@@ -92,6 +92,8 @@ async def test_erasure_by_id_and_in_batches(api, deps):
     for body in bad:
         assert (await api.post("/api/v1/customers/delete", json=body)).status == 400
     assert await deps.directory.get("A003") is not None, "a refused erasure erased nobody"
+    unknown = await api.post("/api/v1/customers/delete", json={"customer_ids": [], "x": 1})
+    assert (await unknown.json())["error"]["details"] == ["x: unknown field"]
 
 
 async def test_customer_writes_need_the_admin_role(api, deps):
