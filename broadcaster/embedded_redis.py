@@ -121,18 +121,23 @@ def _start(
         # the binary comes from PATH lookup above; every argument is ours
         proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
         url = f"redis://127.0.0.1:{chosen}/0"
-        deadline = time.monotonic() + startup_timeout
-        while server_pid(url) != proc.pid:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                break
-            time.sleep(0.02)
-        else:
+        if _answers_as(proc, url, startup_timeout):
             return proc, url
         stop_process(proc)
         tail = log.read_text(errors="replace")[-300:] if log.exists() else ""
         if port or "Address already in use" not in tail:
             raise RedisUnavailable(f"redis-server did not start on port {chosen}: {tail}")
     raise RedisUnavailable(f"redis-server found no free port: {tail}")
+
+
+def _answers_as(proc: subprocess.Popen[bytes], url: str, timeout: float) -> bool:
+    """Wait until the Redis at ``url`` is ``proc``; False once it exits or ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    while server_pid(url) != proc.pid:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 def stop_process(proc: subprocess.Popen[bytes], grace: float = 5.0) -> None:

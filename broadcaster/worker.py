@@ -311,7 +311,7 @@ class BroadcastWorker(Worker):
         # A running job stays in the queue until it ends, so every poll lists it again and
         # arq checks it in Redis (WATCH, EXISTS, ZSCORE: three round trips per job, twenty
         # polls a second while chunks send). A job this process is running is skipped here.
-        running = {j: t for j, t in self.tasks.items() if not t.done()}
+        running = {j for j, t in self.tasks.items() if not t.done()}
         fresh = [j for j in job_ids if j.decode() not in running]
         # arq takes every due job up to max_jobs: the first worker to poll would take a whole
         # broadcast window and leave the others idle. Chunks past our share stay queued, and

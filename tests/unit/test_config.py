@@ -120,3 +120,11 @@ def test_a_worker_must_be_allowed_at_least_one_chunk_and_no_more_than_its_jobs()
         with pytest.raises(ConfigError) as caught:
             load_settings(REPO / "config.toml", {"BROADCASTER_WORKER__MAX_CHUNKS": value})
         assert caught.value.problems == ["worker.max_chunks: expected between 1 and max_jobs"]
+
+
+def test_a_worker_metrics_port_is_a_tcp_port_and_0_means_any_free_one():
+    env = {"BROADCASTER_WORKER__METRICS_PORT": "0"}
+    assert load_settings(REPO / "config.toml", env).worker.metrics_port == 0
+    with pytest.raises(ConfigError) as caught:
+        load_settings(REPO / "config.toml", {"BROADCASTER_WORKER__METRICS_PORT": "70000"})
+    assert caught.value.problems == ["worker.metrics_port: expected a TCP port 0-65535, got 70000"]
